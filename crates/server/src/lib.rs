@@ -1,0 +1,1 @@
+//! The methodical server.
