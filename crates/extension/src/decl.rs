@@ -558,3 +558,6 @@ fn parse_prefix(raw: &[u8]) -> Result<HeaderPrefix, DeclError> {
     // All digits, so ASCII.
     Ok(HeaderPrefix(String::from_utf8_lossy(raw).into_owned()))
 }
+
+#[cfg(test)]
+mod tests;

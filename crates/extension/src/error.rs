@@ -137,7 +137,7 @@ pub enum DeclError {
         second: String,
     },
     /// Man or C-Man on a request whose method lacks `M-`.
-    #[error("the request carries a mandatory extension declaration ({fields}) but its method `{method}` lacks the `M-` prefix (RFC 2774 §5)")]
+    #[error("the request carries a mandatory extension declaration ({fields}) but its method `{method}` is not `M-` followed by a method name; RFC 2774 §5 requires the `M-` prefix on mandatory requests, e.g. `M-GET`")]
     MandatoryWithoutMPrefix {
         /// The request method.
         method: String,

@@ -335,3 +335,6 @@ fn strip<'a>(headers: &mut HeaderMap, kinds: &[DeclKind], declared: impl Iterato
     }
     remove_connection_options(headers, &names);
 }
+
+#[cfg(test)]
+mod tests;

@@ -187,3 +187,6 @@ pub fn hop_by_hop_extension_fields(headers: &HeaderMap) -> Vec<HeaderName> {
     }
     names
 }
+
+#[cfg(test)]
+mod tests;

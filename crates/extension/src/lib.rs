@@ -85,6 +85,8 @@ mod request;
 mod response;
 mod soap;
 mod syntax;
+#[cfg(test)]
+mod test_util;
 
 pub use decl::{format_declarations, parse_declarations, DeclParam, Declaration, ExtensionId, HeaderPrefix, ParamValue};
 pub use error::DeclError;

@@ -288,3 +288,6 @@ fn owner_of<'n>(declared: &[DeclaredExtension], field_name: &'n str) -> Option<(
         prefix.strip_from(field_name).map(|rest| (i, rest))
     })
 }
+
+#[cfg(test)]
+mod tests;

@@ -176,3 +176,6 @@ fn vary_names_declaration_fields(headers: &mut HeaderMap, fulfilled: &Fulfilled)
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

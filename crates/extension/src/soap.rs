@@ -96,3 +96,6 @@ fn check_soapaction(value: &HeaderValue) -> Result<(), &'static str> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests;
