@@ -20,7 +20,9 @@ use std::fmt;
 use std::str::FromStr;
 
 use crate::error::{describe_bytes, describe_octet, DeclError};
-use crate::syntax::{is_ows, is_qdtext, is_quoted_pair_char, is_tchar, is_token, split_list, write_quoted};
+use crate::syntax::{
+    is_ows, is_qdtext, is_quoted_pair_char, is_tchar, is_token, split_list, write_quoted,
+};
 
 /// What an extension declaration names: a globally unique absolute URI, or the
 /// name of a header field defined in an IETF standards-track RFC.
@@ -111,7 +113,9 @@ impl HeaderPrefix {
     /// `rest`, returns `rest`. Comparison is on the exact digits (`16` does
     /// not own `116-x` nor `016-x`); the rest keeps its case.
     pub fn strip_from<'a>(&self, field_name: &'a str) -> Option<&'a str> {
-        let rest = field_name.strip_prefix(self.0.as_str())?.strip_prefix('-')?;
+        let rest = field_name
+            .strip_prefix(self.0.as_str())?
+            .strip_prefix('-')?;
         (!rest.is_empty()).then_some(rest)
     }
 }
@@ -188,7 +192,11 @@ impl DeclParam {
                 })
             }
             Some(ParamValue::Quoted(q)) => {
-                if let Some((at, b)) = q.bytes().enumerate().find(|&(_, b)| !is_quoted_pair_char(b)) {
+                if let Some((at, b)) = q
+                    .bytes()
+                    .enumerate()
+                    .find(|&(_, b)| !is_quoted_pair_char(b))
+                {
                     return Err(DeclError::InvalidOctet {
                         found: describe_octet(b),
                         at,
@@ -248,7 +256,9 @@ impl Declaration {
 
     /// The first parameter called `name` (case-insensitive), if any.
     pub fn param(&self, name: &str) -> Option<&DeclParam> {
-        self.params.iter().find(|p| p.name.eq_ignore_ascii_case(name))
+        self.params
+            .iter()
+            .find(|p| p.name.eq_ignore_ascii_case(name))
     }
 }
 
@@ -304,7 +314,11 @@ struct Parser<'a> {
 
 impl<'a> Parser<'a> {
     fn new(bytes: &'a [u8], base: usize) -> Self {
-        Parser { bytes, pos: 0, base }
+        Parser {
+            bytes,
+            pos: 0,
+            base,
+        }
     }
 
     fn at(&self) -> usize {
@@ -425,7 +439,9 @@ impl<'a> Parser<'a> {
                 at: value_at,
             });
         }
-        Ok(ParamValue::Token(String::from_utf8_lossy(token).into_owned()))
+        Ok(ParamValue::Token(
+            String::from_utf8_lossy(token).into_owned(),
+        ))
     }
 
     fn quoted_string(&mut self) -> Result<String, DeclError> {
@@ -492,7 +508,9 @@ fn parse_id(raw: &[u8], open: usize) -> Result<ExtensionId, DeclError> {
                 found: describe_octet(bad),
             });
         }
-        Ok(ExtensionId::Field(String::from_utf8_lossy(raw).into_owned()))
+        Ok(ExtensionId::Field(
+            String::from_utf8_lossy(raw).into_owned(),
+        ))
     }
 }
 
@@ -511,7 +529,9 @@ fn validate_absolute_uri(raw: &[u8]) -> Result<(), &'static str> {
                     .iter()
                     .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'))
             {
-                return Err("the scheme must be a letter followed by letters, digits, `+`, `-` or `.`");
+                return Err(
+                    "the scheme must be a letter followed by letters, digits, `+`, `-` or `.`",
+                );
             }
         }
     }
@@ -522,7 +542,9 @@ fn validate_absolute_uri(raw: &[u8]) -> Result<(), &'static str> {
     while i < rest.len() {
         let b = rest[i];
         if b == b'%' {
-            let valid = rest.get(i + 1..i + 3).is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit));
+            let valid = rest
+                .get(i + 1..i + 3)
+                .is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit));
             if !valid {
                 return Err("a `%` is not followed by two hex digits");
             }

@@ -13,7 +13,9 @@ use thiserror::Error;
 #[non_exhaustive]
 pub enum DeclError {
     /// A list element does not start with `"`.
-    #[error("extension identifier must be in double quotes (found {found} at byte {at}; RFC 2774 §3)")]
+    #[error(
+        "extension identifier must be in double quotes (found {found} at byte {at}; RFC 2774 §3)"
+    )]
     ExpectedQuote {
         /// What was found instead, already formatted for the message.
         found: String,

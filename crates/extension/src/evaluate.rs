@@ -16,7 +16,7 @@ use crate::request::{DeclaredExtension, RequestExtensions, Strictness};
 use crate::syntax::remove_connection_options;
 
 /// The outcome of [`evaluate`].
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub enum Evaluation {
     /// Not an `M-` method and no `Man`/`C-Man`: nothing to do. Optional
     /// declarations may be ignored (RFC 2774 §5 step 1); the request is
@@ -109,7 +109,10 @@ impl fmt::Display for NotSupported {
 
 impl NotExtended {
     pub(crate) fn new(method: Method, unsupported: Vec<NotSupported>) -> NotExtended {
-        NotExtended { method, unsupported }
+        NotExtended {
+            method,
+            unsupported,
+        }
     }
 
     /// The request method (with its `M-`).
@@ -156,7 +159,9 @@ impl Fulfilled {
     /// Whether an end-to-end (`Man`) declaration was fulfilled: the response
     /// needs `Ext` (RFC 2774 §5.1).
     pub fn end_to_end(&self) -> bool {
-        self.fulfilled.iter().any(|(_, d)| !d.kind().is_hop_by_hop())
+        self.fulfilled
+            .iter()
+            .any(|(_, d)| !d.kind().is_hop_by_hop())
     }
 
     /// Whether a hop-by-hop (`C-Man`) declaration was fulfilled: the response
@@ -234,7 +239,11 @@ pub(crate) enum Scope {
     HopByHopOnly,
 }
 
-pub(crate) fn fulfil(registry: &Registry, req: &mut http::request::Parts, scope: Scope) -> Evaluation {
+pub(crate) fn fulfil(
+    registry: &Registry,
+    req: &mut http::request::Parts,
+    scope: Scope,
+) -> Evaluation {
     let declared = match RequestExtensions::collect(&req.headers, Strictness::IgnoreBadOptional) {
         Ok(d) => d,
         Err(e) => return Evaluation::Malformed(e),
@@ -295,12 +304,17 @@ pub(crate) fn fulfil(registry: &Registry, req: &mut http::request::Parts, scope:
         Scope::All => &[DeclKind::CMan, DeclKind::Man],
         Scope::HopByHopOnly => &[DeclKind::CMan],
     };
-    strip(&mut staged.headers, removed_fields, handlers.iter().map(|(_, d)| d));
+    strip(
+        &mut staged.headers,
+        removed_fields,
+        handlers.iter().map(|(_, d)| d),
+    );
     // A gateway that honoured only the hop-by-hop layer keeps `M-` while
     // end-to-end mandatory declarations travel on (RFC 2774 §5: it MUST NOT
     // remove the prefix); with nothing mandatory left, the base method is
     // what the next hop must see.
-    let end_to_end_left = scope == Scope::HopByHopOnly && declared.of_kind(DeclKind::Man).next().is_some();
+    let end_to_end_left =
+        scope == Scope::HopByHopOnly && declared.of_kind(DeclKind::Man).next().is_some();
     if !end_to_end_left {
         staged.method = base.clone();
     }
@@ -325,7 +339,11 @@ fn mandatory_field_names(mandatory: &[&DeclaredExtension]) -> Vec<&'static str> 
 
 /// Removes the declaration fields `kinds`, the prefixed headers of
 /// `declared`, and the `Connection` options naming any of them.
-fn strip<'a>(headers: &mut HeaderMap, kinds: &[DeclKind], declared: impl Iterator<Item = &'a DeclaredExtension>) {
+fn strip<'a>(
+    headers: &mut HeaderMap,
+    kinds: &[DeclKind],
+    declared: impl Iterator<Item = &'a DeclaredExtension>,
+) {
     let mut names: Vec<HeaderName> = kinds.iter().map(|k| k.header()).collect();
     for d in declared {
         names.extend(d.prefixed_names().cloned());

@@ -38,7 +38,11 @@ pub trait Extension: Send + Sync + 'static {
     ///
     /// An [`ExtensionError`] when the request does not carry what the
     /// extension needs; the server answers 400 with its message.
-    fn rewrite_request(&self, req: &mut http::request::Parts, binding: &Binding<'_>) -> Result<(), ExtensionError>;
+    fn rewrite_request(
+        &self,
+        req: &mut http::request::Parts,
+        binding: &Binding<'_>,
+    ) -> Result<(), ExtensionError>;
 
     /// Adjusts the response to a request this extension fulfilled. The
     /// default does nothing; `Ext`/`C-Ext` are added by
@@ -110,9 +114,16 @@ impl Registry {
     ///
     /// The [`DeclError`] of [`ExtensionId::parse`] if `extension.id()` is
     /// not a valid identifier.
-    pub fn insert(&mut self, extension: Arc<dyn Extension>) -> Result<Option<Arc<dyn Extension>>, DeclError> {
+    pub fn insert(
+        &mut self,
+        extension: Arc<dyn Extension>,
+    ) -> Result<Option<Arc<dyn Extension>>, DeclError> {
         let id = ExtensionId::parse(extension.id())?;
-        if let Some(slot) = self.extensions.iter_mut().find(|(known, _)| known.same_extension(&id)) {
+        if let Some(slot) = self
+            .extensions
+            .iter_mut()
+            .find(|(known, _)| known.same_extension(&id))
+        {
             let old = std::mem::replace(&mut slot.1, extension);
             slot.0 = id;
             return Ok(Some(old));
@@ -162,7 +173,9 @@ impl Registry {
 
 impl fmt::Debug for Registry {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_set().entries(self.ids().map(ExtensionId::as_str)).finish()
+        f.debug_set()
+            .entries(self.ids().map(ExtensionId::as_str))
+            .finish()
     }
 }
 
@@ -179,7 +192,11 @@ mod tests {
         fn applies_to(&self, base: &Method) -> bool {
             base == Method::GET
         }
-        fn rewrite_request(&self, _: &mut http::request::Parts, _: &Binding<'_>) -> Result<(), ExtensionError> {
+        fn rewrite_request(
+            &self,
+            _: &mut http::request::Parts,
+            _: &Binding<'_>,
+        ) -> Result<(), ExtensionError> {
             Ok(())
         }
     }
@@ -191,9 +208,15 @@ mod tests {
             .unwrap()
             .with(Named("Range"))
             .unwrap();
-        assert!(reg.get(&ExtensionId::parse("http://example.org/Ext").unwrap()).is_some());
-        assert!(reg.get(&ExtensionId::parse("http://example.org/ext").unwrap()).is_none());
-        assert!(reg.get(&ExtensionId::parse("HTTP://example.org/Ext").unwrap()).is_none());
+        assert!(reg
+            .get(&ExtensionId::parse("http://example.org/Ext").unwrap())
+            .is_some());
+        assert!(reg
+            .get(&ExtensionId::parse("http://example.org/ext").unwrap())
+            .is_none());
+        assert!(reg
+            .get(&ExtensionId::parse("HTTP://example.org/Ext").unwrap())
+            .is_none());
         assert!(reg.get(&ExtensionId::parse("range").unwrap()).is_some());
         assert!(reg.get(&ExtensionId::parse("RANGE").unwrap()).is_some());
         assert_eq!(reg.len(), 2);

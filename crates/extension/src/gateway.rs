@@ -4,13 +4,13 @@
 use http::header::{HeaderMap, HeaderName};
 use http::StatusCode;
 
+use crate::decl::parse_declarations;
 use crate::evaluate::{fulfil, Evaluation, NotExtended, NotSupported, Scope};
 use crate::extension::Registry;
 use crate::kind::{DeclKind, C_MAN, C_OPT};
 use crate::method::base_method;
 use crate::request::{RequestExtensions, Strictness};
 use crate::syntax::split_list;
-use crate::decl::parse_declarations;
 
 /// The gateway's decision for one request, from [`gateway_action`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -181,7 +181,11 @@ pub fn hop_by_hop_extension_fields(headers: &HeaderMap) -> Vec<HeaderName> {
         }
     }
     for name in headers.keys() {
-        if prefixes.iter().any(|p| p.strip_from(name.as_str()).is_some()) && !names.contains(name) {
+        if prefixes
+            .iter()
+            .any(|p| p.strip_from(name.as_str()).is_some())
+            && !names.contains(name)
+        {
             names.push(name.clone());
         }
     }

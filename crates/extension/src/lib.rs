@@ -88,7 +88,10 @@ mod syntax;
 #[cfg(test)]
 mod test_util;
 
-pub use decl::{format_declarations, parse_declarations, DeclParam, Declaration, ExtensionId, HeaderPrefix, ParamValue};
+pub use decl::{
+    format_declarations, parse_declarations, DeclParam, Declaration, ExtensionId, HeaderPrefix,
+    ParamValue,
+};
 pub use error::DeclError;
 pub use evaluate::{evaluate, Evaluation, Fulfilled, NotExtended, NotSupported};
 pub use extension::{Extension, ExtensionError, Registry};

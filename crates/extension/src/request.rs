@@ -162,7 +162,10 @@ impl RequestExtensions {
         RequestExtensions::collect(headers, Strictness::Strict)
     }
 
-    pub(crate) fn collect(headers: &HeaderMap, strictness: Strictness) -> Result<RequestExtensions, DeclError> {
+    pub(crate) fn collect(
+        headers: &HeaderMap,
+        strictness: Strictness,
+    ) -> Result<RequestExtensions, DeclError> {
         let lenient = strictness == Strictness::IgnoreBadOptional;
         let mut declared: Vec<DeclaredExtension> = Vec::new();
         for kind in DeclKind::ALL {
@@ -280,7 +283,11 @@ fn check_prefixes(declared: &mut [DeclaredExtension], lenient: bool) -> Result<(
 /// declaration matches.
 fn owner_of<'n>(declared: &[DeclaredExtension], field_name: &'n str) -> Option<(usize, &'n str)> {
     // Cheap filter first: prefixed names start with a digit.
-    if !field_name.as_bytes().first().is_some_and(u8::is_ascii_digit) {
+    if !field_name
+        .as_bytes()
+        .first()
+        .is_some_and(u8::is_ascii_digit)
+    {
         return None;
     }
     declared.iter().enumerate().find_map(|(i, d)| {

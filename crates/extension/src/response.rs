@@ -32,7 +32,12 @@ pub fn mark_response(resp: &mut http::response::Parts, fulfilled: &Fulfilled, vi
 /// 4. If `Vary` names a header carrying a fulfilled declaration's prefix,
 ///    the declaration field (`Man`/`C-Man`) is added to `Vary`, as RFC 2774
 ///    §3.1 requires.
-pub fn mark_response_at(resp: &mut http::response::Parts, fulfilled: &Fulfilled, via_http10: bool, now: SystemTime) {
+pub fn mark_response_at(
+    resp: &mut http::response::Parts,
+    fulfilled: &Fulfilled,
+    via_http10: bool,
+    now: SystemTime,
+) {
     fulfilled.rewrite_response(resp);
     let headers = &mut resp.headers;
     if fulfilled.end_to_end() {
@@ -56,15 +61,17 @@ pub fn request_via_http10(req: &http::request::Parts) -> bool {
     if req.version == Version::HTTP_10 || req.version == Version::HTTP_09 {
         return true;
     }
-    list_elements(&req.headers, &http::header::VIA).iter().any(|entry| {
-        let protocol = entry.split([' ', '\t']).next().unwrap_or("");
-        let version = match protocol.split_once('/') {
-            Some((name, version)) if name.eq_ignore_ascii_case("HTTP") => version,
-            Some(_) => return false,
-            None => protocol,
-        };
-        version == "1.0" || version == "0.9"
-    })
+    list_elements(&req.headers, &http::header::VIA)
+        .iter()
+        .any(|entry| {
+            let protocol = entry.split([' ', '\t']).next().unwrap_or("");
+            let version = match protocol.split_once('/') {
+                Some((name, version)) if name.eq_ignore_ascii_case("HTTP") => version,
+                Some(_) => return false,
+                None => protocol,
+            };
+            version == "1.0" || version == "0.9"
+        })
 }
 
 /// Adds `no-cache="Ext"` to Cache-Control without disturbing the other
@@ -100,7 +107,10 @@ fn add_no_cache_ext(headers: &mut HeaderMap) {
             return; // Unqualified no-cache already covers Ext.
         };
         let fields = value.trim_matches('"');
-        if fields.split(',').any(|f| f.trim().eq_ignore_ascii_case("Ext")) {
+        if fields
+            .split(',')
+            .any(|f| f.trim().eq_ignore_ascii_case("Ext"))
+        {
             return;
         }
         qualified_at.get_or_insert(i);
@@ -155,7 +165,8 @@ fn expire_at_date(headers: &mut HeaderMap, now: SystemTime) {
 
 fn http_date(t: SystemTime) -> HeaderValue {
     // fmt_http_date yields IMF-fixdate, always a valid header value.
-    HeaderValue::from_str(&httpdate::fmt_http_date(t)).unwrap_or_else(|_| HeaderValue::from_static("0"))
+    HeaderValue::from_str(&httpdate::fmt_http_date(t))
+        .unwrap_or_else(|_| HeaderValue::from_static("0"))
 }
 
 fn vary_names_declaration_fields(headers: &mut HeaderMap, fulfilled: &Fulfilled) {

@@ -46,7 +46,11 @@ impl Extension for SoapExtension {
         base_method == Method::POST
     }
 
-    fn rewrite_request(&self, req: &mut http::request::Parts, binding: &Binding<'_>) -> Result<(), ExtensionError> {
+    fn rewrite_request(
+        &self,
+        req: &mut http::request::Parts,
+        binding: &Binding<'_>,
+    ) -> Result<(), ExtensionError> {
         let Some(prefix) = &binding.declaration().prefix else {
             return Err(ExtensionError::MissingPrefix {
                 extension: SOAP_ENVELOPE_NS.to_owned(),
@@ -71,7 +75,9 @@ impl Extension for SoapExtension {
             reason: reason.to_owned(),
         };
         if values.next().is_some() {
-            return Err(invalid("it appears more than once; SOAPAction takes a single value"));
+            return Err(invalid(
+                "it appears more than once; SOAPAction takes a single value",
+            ));
         }
         check_soapaction(value).map_err(invalid)?;
         req.headers.insert(SOAPACTION, value.clone());

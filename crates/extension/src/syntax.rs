@@ -92,7 +92,12 @@ pub(crate) fn split_list(value: &[u8]) -> Vec<(usize, &[u8])> {
     out
 }
 
-fn push_trimmed<'a>(out: &mut Vec<(usize, &'a [u8])>, value: &'a [u8], mut start: usize, mut end: usize) {
+fn push_trimmed<'a>(
+    out: &mut Vec<(usize, &'a [u8])>,
+    value: &'a [u8],
+    mut start: usize,
+    mut end: usize,
+) {
     while start < end && is_ows(value[start]) {
         start += 1;
     }
@@ -138,24 +143,39 @@ pub(crate) fn append_list_token(headers: &mut HeaderMap, name: HeaderName, token
 }
 
 /// Removes from `Connection` every option naming one of `names`, and drops
-/// the field when nothing is left in it.
+/// the field when nothing is left in it. Lines that are not visible ASCII are
+/// kept as they are rather than guessed at.
 pub(crate) fn remove_connection_options(headers: &mut HeaderMap, names: &[HeaderName]) {
     let connection = http::header::CONNECTION;
     if !headers.contains_key(&connection) {
         return;
     }
-    let kept: Vec<String> = list_elements(headers, &connection)
-        .into_iter()
-        .filter(|option| !names.iter().any(|n| n.as_str().eq_ignore_ascii_case(option)))
-        .collect();
-    headers.remove(&connection);
-    if kept.is_empty() {
-        return;
+    let mut kept_lines: Vec<HeaderValue> = Vec::new();
+    for line in headers.get_all(&connection) {
+        let Ok(text) = line.to_str() else {
+            kept_lines.push(line.clone());
+            continue;
+        };
+        let kept: Vec<&[u8]> = split_list(text.as_bytes())
+            .into_iter()
+            .map(|(_, option)| option)
+            .filter(|option| {
+                !names
+                    .iter()
+                    .any(|n| n.as_str().as_bytes().eq_ignore_ascii_case(option))
+            })
+            .collect();
+        if kept.is_empty() {
+            continue;
+        }
+        // Sub-slices of a valid value joined by ", " form a valid value; the
+        // fallback keeps the original line rather than losing it.
+        let joined = kept.join(&b", "[..]);
+        kept_lines.push(HeaderValue::from_bytes(&joined).unwrap_or_else(|_| line.clone()));
     }
-    // Elements came from visible-ASCII header text joined by ", ", so this
-    // cannot fail; the fallback only keeps the function total.
-    if let Ok(value) = HeaderValue::from_str(&kept.join(", ")) {
-        headers.insert(connection, value);
+    headers.remove(&connection);
+    for line in kept_lines {
+        headers.append(connection.clone(), line);
     }
 }
 
@@ -190,10 +210,23 @@ mod tests {
         h.append("connection", HeaderValue::from_static("14-credentials"));
         remove_connection_options(
             &mut h,
-            &[HeaderName::from_static("c-man"), HeaderName::from_static("14-credentials")],
+            &[
+                HeaderName::from_static("c-man"),
+                HeaderName::from_static("14-credentials"),
+            ],
         );
         assert_eq!(h.get("connection").unwrap(), "keep-alive");
         remove_connection_options(&mut h, &[HeaderName::from_static("keep-alive")]);
         assert!(h.get("connection").is_none());
+    }
+
+    #[test]
+    fn remove_connection_options_keeps_lines_it_cannot_read() {
+        let mut h = HeaderMap::new();
+        h.append("connection", HeaderValue::from_bytes(b"x-\xe9").unwrap());
+        h.append("connection", HeaderValue::from_static("C-Man"));
+        remove_connection_options(&mut h, &[HeaderName::from_static("c-man")]);
+        assert_eq!(h.get_all("connection").iter().count(), 1);
+        assert_eq!(h.get("connection").unwrap().as_bytes(), b"x-\xe9");
     }
 }

@@ -45,7 +45,13 @@ pub(crate) struct TestExt {
 impl TestExt {
     pub(crate) fn new(id: &'static str) -> (TestExt, Arc<Mutex<Vec<String>>>) {
         let log = Arc::new(Mutex::new(Vec::new()));
-        (TestExt { id, log: Arc::clone(&log) }, log)
+        (
+            TestExt {
+                id,
+                log: Arc::clone(&log),
+            },
+            log,
+        )
     }
 }
 
@@ -56,7 +62,11 @@ impl Extension for TestExt {
     fn applies_to(&self, base: &Method) -> bool {
         base != Method::DELETE
     }
-    fn rewrite_request(&self, req: &mut http::request::Parts, b: &Binding<'_>) -> Result<(), ExtensionError> {
+    fn rewrite_request(
+        &self,
+        req: &mut http::request::Parts,
+        b: &Binding<'_>,
+    ) -> Result<(), ExtensionError> {
         self.log
             .lock()
             .unwrap()
@@ -81,9 +91,14 @@ impl Extension for Refuser {
     fn applies_to(&self, _: &Method) -> bool {
         true
     }
-    fn rewrite_request(&self, req: &mut http::request::Parts, _: &Binding<'_>) -> Result<(), ExtensionError> {
+    fn rewrite_request(
+        &self,
+        req: &mut http::request::Parts,
+        _: &Binding<'_>,
+    ) -> Result<(), ExtensionError> {
         // Scribble first, to show that a refusal leaves the request untouched.
-        req.headers.insert("x-scribble", HeaderValue::from_static("1"));
+        req.headers
+            .insert("x-scribble", HeaderValue::from_static("1"));
         Err(ExtensionError::Refused {
             extension: "urn:x-test:refuse".to_owned(),
             reason: "always".to_owned(),

@@ -11,9 +11,9 @@ use http::header::{HeaderName, HeaderValue};
 use http::Method;
 use libfuzzer_sys::fuzz_target;
 use methodical_extension::{
-    evaluate, format_declarations, fulfil_hop_by_hop, gateway_action, hop_by_hop_extension_fields, mark_response_at,
-    parse_declarations, request_via_http10, Binding, Evaluation, Extension, ExtensionError, Registry,
-    RequestExtensions, SoapExtension,
+    evaluate, format_declarations, fulfil_hop_by_hop, gateway_action, hop_by_hop_extension_fields,
+    mark_response_at, parse_declarations, request_via_http10, Binding, Evaluation, Extension,
+    ExtensionError, Registry, RequestExtensions, SoapExtension,
 };
 
 /// Accepts everything, like the digest's `urn:x-test:ok`.
@@ -26,7 +26,11 @@ impl Extension for Ok_ {
     fn applies_to(&self, _: &Method) -> bool {
         true
     }
-    fn rewrite_request(&self, _: &mut http::request::Parts, _: &Binding<'_>) -> Result<(), ExtensionError> {
+    fn rewrite_request(
+        &self,
+        _: &mut http::request::Parts,
+        _: &Binding<'_>,
+    ) -> Result<(), ExtensionError> {
         Ok(())
     }
 }
@@ -34,15 +38,33 @@ impl Extension for Ok_ {
 /// Names given to lines without a colon, chosen by their first byte, so that
 /// short inputs reach the interesting fields.
 const NAMES: [&str; 12] = [
-    "man", "opt", "c-man", "c-opt", "connection", "16-a", "12-b", "49-soapaction", "via", "14-x", "man", "c-man",
+    "man",
+    "opt",
+    "c-man",
+    "c-opt",
+    "connection",
+    "16-a",
+    "12-b",
+    "49-soapaction",
+    "via",
+    "14-x",
+    "man",
+    "c-man",
 ];
 
 fn check_round_trip(data: &[u8]) {
     if let Ok(decls) = parse_declarations(data) {
         let printed = format_declarations(&decls);
         let again = parse_declarations(printed.as_bytes()).expect("canonical form must parse");
-        assert_eq!(again, decls, "parse(print(parse(x))) != parse(x) for {printed:?}");
-        assert_eq!(format_declarations(&again), printed, "printing is not stable");
+        assert_eq!(
+            again, decls,
+            "parse(print(parse(x))) != parse(x) for {printed:?}"
+        );
+        assert_eq!(
+            format_declarations(&again),
+            printed,
+            "printing is not stable"
+        );
     }
 }
 
@@ -59,7 +81,9 @@ fn request_from(data: &[u8]) -> http::request::Parts {
             Some(i) => (HeaderName::from_bytes(&line[..i]).ok(), &line[i + 1..]),
             None => match line.split_first() {
                 Some((&selector, rest)) => (
-                    Some(HeaderName::from_static(NAMES[usize::from(selector) % NAMES.len()])),
+                    Some(HeaderName::from_static(
+                        NAMES[usize::from(selector) % NAMES.len()],
+                    )),
                     rest,
                 ),
                 None => continue,
@@ -79,7 +103,11 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(ext) = RequestExtensions::from_headers(&req.headers) {
         for d in ext.all() {
             for h in d.prefixed_headers() {
-                let prefix = d.declaration().prefix.as_ref().expect("only prefixed declarations own headers");
+                let prefix = d
+                    .declaration()
+                    .prefix
+                    .as_ref()
+                    .expect("only prefixed declarations own headers");
                 assert_eq!(prefix.strip_from(h.full_name().as_str()), Some(h.name()));
             }
         }
@@ -105,7 +133,12 @@ fuzz_target!(|data: &[u8]| {
             assert!(!evaluated.headers.contains_key("c-man"));
             let mut resp = http::Response::new(()).into_parts().0;
             resp.headers = req.headers.clone();
-            mark_response_at(&mut resp, &f, true, SystemTime::UNIX_EPOCH + Duration::from_secs(1));
+            mark_response_at(
+                &mut resp,
+                &f,
+                true,
+                SystemTime::UNIX_EPOCH + Duration::from_secs(1),
+            );
             if f.end_to_end() {
                 assert!(resp.headers.contains_key("ext"));
                 assert!(resp.headers.contains_key("expires"));

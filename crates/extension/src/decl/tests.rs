@@ -25,7 +25,10 @@ fn quoted(s: &str) -> Option<ParamValue> {
 #[test]
 fn x2_rfc_examples_parse() {
     let d = parse1(r#""http://www.company.com/extension"; ns=11"#);
-    assert_eq!(d.id, ExtensionId::Uri("http://www.company.com/extension".into()));
+    assert_eq!(
+        d.id,
+        ExtensionId::Uri("http://www.company.com/extension".into())
+    );
     assert_eq!(d.prefix, Some(HeaderPrefix::new("11").unwrap()));
     assert!(d.params.is_empty());
 
@@ -56,13 +59,28 @@ fn x2_unknown_parameters_are_kept_in_order() {
     assert_eq!(
         d.params,
         vec![
-            DeclParam { name: "foo".into(), value: None },
-            DeclParam { name: "bar".into(), value: token("baz") },
-            DeclParam { name: "q".into(), value: quoted(r#"a "b" \ c"#) },
+            DeclParam {
+                name: "foo".into(),
+                value: None
+            },
+            DeclParam {
+                name: "bar".into(),
+                value: token("baz")
+            },
+            DeclParam {
+                name: "q".into(),
+                value: quoted(r#"a "b" \ c"#)
+            },
         ]
     );
-    assert_eq!(d.param("BAR").unwrap().value.as_ref().unwrap().as_str(), "baz");
-    assert_eq!(d.to_string(), r#""urn:a"; ns=16; foo; bar=baz; q="a \"b\" \\ c""#);
+    assert_eq!(
+        d.param("BAR").unwrap().value.as_ref().unwrap().as_str(),
+        "baz"
+    );
+    assert_eq!(
+        d.to_string(),
+        r#""urn:a"; ns=16; foo; bar=baz; q="a \"b\" \\ c""#
+    );
 }
 
 #[test]
@@ -76,7 +94,13 @@ fn x2_ns_is_case_insensitive_and_may_follow_other_parameters() {
 fn x2_ows_around_semicolon_and_equals_and_empty_parameters() {
     let d = parse1("\"urn:a\"\t;  ns = 16 ;; a = \"b\" ;");
     assert_eq!(d.prefix.unwrap().as_str(), "16");
-    assert_eq!(d.params, vec![DeclParam { name: "a".into(), value: quoted("b") }]);
+    assert_eq!(
+        d.params,
+        vec![DeclParam {
+            name: "a".into(),
+            value: quoted("b")
+        }]
+    );
 }
 
 #[test]
@@ -90,14 +114,24 @@ fn x2_quoted_identifier_may_hold_commas_and_semicolons() {
 fn x2_error_unquoted_identifier() {
     let e = err(b"http://example.org/ext");
     assert!(matches!(e, DeclError::ExpectedQuote { at: 0, .. }));
-    assert!(e.to_string().contains("extension identifier must be in double quotes"), "{e}");
+    assert!(
+        e.to_string()
+            .contains("extension identifier must be in double quotes"),
+        "{e}"
+    );
     // The offset counts from the start of the field line.
-    assert!(matches!(err(br#""urn:a", Range"#), DeclError::ExpectedQuote { at: 9, .. }));
+    assert!(matches!(
+        err(br#""urn:a", Range"#),
+        DeclError::ExpectedQuote { at: 9, .. }
+    ));
 }
 
 #[test]
 fn x2_error_unterminated_and_empty_identifier() {
-    assert_eq!(err(br#""urn:a; ns=16"#), DeclError::UnterminatedIdentifier { at: 0 });
+    assert_eq!(
+        err(br#""urn:a; ns=16"#),
+        DeclError::UnterminatedIdentifier { at: 0 }
+    );
     let e = err(br#""""#);
     assert_eq!(e, DeclError::EmptyIdentifier { at: 0 });
     assert!(e.to_string().contains("is empty"));
@@ -134,41 +168,101 @@ fn x2_error_invalid_field_name() {
 fn x2_error_prefix_needs_two_digits() {
     let e = err(br#""urn:a"; ns=7"#);
     assert_eq!(e, DeclError::PrefixTooShort { prefix: "7".into() });
-    assert_eq!(e.to_string(), "header prefix `7` must have at least 2 digits (RFC 2774 §3.1)");
-    assert!(matches!(err(br#""urn:a"; ns=1a"#), DeclError::PrefixNotDigits { .. }));
-    assert!(matches!(err(br#""urn:a"; ns=-12"#), DeclError::PrefixNotDigits { .. }));
+    assert_eq!(
+        e.to_string(),
+        "header prefix `7` must have at least 2 digits (RFC 2774 §3.1)"
+    );
+    assert!(matches!(
+        err(br#""urn:a"; ns=1a"#),
+        DeclError::PrefixNotDigits { .. }
+    ));
+    assert!(matches!(
+        err(br#""urn:a"; ns=-12"#),
+        DeclError::PrefixNotDigits { .. }
+    ));
     assert!(HeaderPrefix::new("").is_err());
     assert!(HeaderPrefix::new("12").is_ok());
 }
 
 #[test]
 fn x2_error_bad_or_duplicate_namespace() {
-    assert!(matches!(err(br#""urn:a"; ns"#), DeclError::BadNamespace { at: 9 }));
-    assert!(matches!(err(br#""urn:a"; ns="16""#), DeclError::BadNamespace { .. }));
-    assert!(matches!(err(br#""urn:a"; ns="#), DeclError::MissingParamValue { .. }));
+    assert!(matches!(
+        err(br#""urn:a"; ns"#),
+        DeclError::BadNamespace { at: 9 }
+    ));
+    assert!(matches!(
+        err(br#""urn:a"; ns="16""#),
+        DeclError::BadNamespace { .. }
+    ));
+    assert!(matches!(
+        err(br#""urn:a"; ns="#),
+        DeclError::MissingParamValue { .. }
+    ));
     let e = err(br#""urn:a"; ns=16; ns=17"#);
-    assert_eq!(e, DeclError::DuplicateNamespace { first: "16".into(), second: "17".into() });
+    assert_eq!(
+        e,
+        DeclError::DuplicateNamespace {
+            first: "16".into(),
+            second: "17".into()
+        }
+    );
 }
 
 #[test]
 fn x2_error_separator_param_name_and_value() {
     let e = err(br#""urn:a" x"#);
-    assert_eq!(e, DeclError::ExpectedSeparator { found: "`x`".into(), at: 8 });
+    assert_eq!(
+        e,
+        DeclError::ExpectedSeparator {
+            found: "`x`".into(),
+            at: 8
+        }
+    );
     assert!(e.to_string().contains("expected `;`"));
-    assert!(matches!(err(br#""urn:a"; =x"#), DeclError::ExpectedParamName { at: 9, .. }));
-    assert!(matches!(err(br#""urn:a"; a="#), DeclError::MissingParamValue { .. }));
+    assert!(matches!(
+        err(br#""urn:a"; =x"#),
+        DeclError::ExpectedParamName { at: 9, .. }
+    ));
+    assert!(matches!(
+        err(br#""urn:a"; a="#),
+        DeclError::MissingParamValue { .. }
+    ));
     let e = err(br#""urn:a"; a=, "urn:b""#);
-    assert_eq!(e, DeclError::MissingParamValue { name: "a".into(), at: 11 });
-    assert!(matches!(err(br#""urn:a"; a=b c"#), DeclError::ExpectedSeparator { .. }));
-    assert!(matches!(err(br#""urn:a"; a/b"#), DeclError::ExpectedSeparator { .. }));
+    assert_eq!(
+        e,
+        DeclError::MissingParamValue {
+            name: "a".into(),
+            at: 11
+        }
+    );
+    assert!(matches!(
+        err(br#""urn:a"; a=b c"#),
+        DeclError::ExpectedSeparator { .. }
+    ));
+    assert!(matches!(
+        err(br#""urn:a"; a/b"#),
+        DeclError::ExpectedSeparator { .. }
+    ));
 }
 
 #[test]
 fn x2_error_quoted_string() {
-    assert_eq!(err(br#""urn:a"; a="xy"#), DeclError::UnterminatedQuotedString { at: 11 });
-    assert_eq!(err(br#""urn:a"; a="x\"#), DeclError::UnterminatedQuotedString { at: 11 });
+    assert_eq!(
+        err(br#""urn:a"; a="xy"#),
+        DeclError::UnterminatedQuotedString { at: 11 }
+    );
+    assert_eq!(
+        err(br#""urn:a"; a="x\"#),
+        DeclError::UnterminatedQuotedString { at: 11 }
+    );
     let e = err(b"\"urn:a\"; a=\"x\x07\"");
-    assert_eq!(e, DeclError::InvalidOctet { found: "0x07".into(), at: 13 });
+    assert_eq!(
+        e,
+        DeclError::InvalidOctet {
+            found: "0x07".into(),
+            at: 13
+        }
+    );
     let e = err("\"urn:a\"; a=\"caf\u{e9}\"".as_bytes());
     assert!(e.to_string().contains("0xC3"), "{e}");
 }
@@ -203,14 +297,18 @@ fn arb_id() -> impl Strategy<Value = ExtensionId> {
             "[a-zA-Z0-9/._~:@!$&'()*+,;=?#\\[\\]-]{1,20}",
             proptest::option::of("%[0-9A-Fa-f]{2}"),
         )
-            .prop_map(|(scheme, rest, esc)| ExtensionId::Uri(format!("{scheme}:{rest}{}", esc.unwrap_or_default()))),
+            .prop_map(|(scheme, rest, esc)| ExtensionId::Uri(format!(
+                "{scheme}:{rest}{}",
+                esc.unwrap_or_default()
+            ))),
         "[a-zA-Z0-9!#$%&'*+.^_`|~-]{1,12}".prop_map(ExtensionId::Field),
     ]
 }
 
 fn arb_param() -> impl Strategy<Value = DeclParam> {
     (
-        "[a-zA-Z0-9!#$%&'*+.^_`|~-]{1,8}".prop_filter("ns is the namespace", |n| !n.eq_ignore_ascii_case("ns")),
+        "[a-zA-Z0-9!#$%&'*+.^_`|~-]{1,8}"
+            .prop_filter("ns is the namespace", |n| !n.eq_ignore_ascii_case("ns")),
         proptest::option::of(prop_oneof![
             "[a-zA-Z0-9!#$%&'*+.^_`|~-]{1,8}".prop_map(ParamValue::Token),
             "[ \t!-~]{0,12}".prop_map(ParamValue::Quoted),

@@ -22,7 +22,10 @@ fn not_extended(e: Evaluation) -> NotExtended {
 #[test]
 fn x4_plain_request_with_only_optional_declarations_is_not_mandatory() {
     let (reg, log) = registry();
-    let mut req = request("GET", &[("Opt", r#""urn:x-test:unknown"; ns=12"#), ("12-a", "b")]);
+    let mut req = request(
+        "GET",
+        &[("Opt", r#""urn:x-test:unknown"; ns=12"#), ("12-a", "b")],
+    );
     let before = req.headers.clone();
     let e = evaluate(&reg, &mut req);
     assert!(matches!(e, Evaluation::NotMandatory));
@@ -42,10 +45,18 @@ fn x4_plain_request_with_malformed_optional_is_not_mandatory() {
 #[test]
 fn x4_mandatory_declaration_without_m_prefix_is_400() {
     let (reg, _) = registry();
-    let mut req = request("GET", &[("Man", r#""urn:x-test:ok""#), ("C-Man", r#""urn:x-test:ok""#)]);
+    let mut req = request(
+        "GET",
+        &[
+            ("Man", r#""urn:x-test:ok""#),
+            ("C-Man", r#""urn:x-test:ok""#),
+        ],
+    );
     let e = evaluate(&reg, &mut req);
     assert_eq!(e.error_status(), Some(http::StatusCode::BAD_REQUEST));
-    let Evaluation::Malformed(err) = e else { panic!() };
+    let Evaluation::Malformed(err) = e else {
+        panic!()
+    };
     assert_eq!(
         err.to_string(),
         "the request carries a mandatory extension declaration (C-Man, Man) but its method `GET` \
@@ -59,14 +70,20 @@ fn x4_mandatory_declaration_without_m_prefix_is_400() {
 fn x4_malformed_mandatory_field_is_400() {
     let (reg, _) = registry();
     let mut req = request("M-GET", &[("Man", r#""urn:x-test:ok"; ns=7"#)]);
-    let Evaluation::Malformed(err) = evaluate(&reg, &mut req) else { panic!() };
+    let Evaluation::Malformed(err) = evaluate(&reg, &mut req) else {
+        panic!()
+    };
     assert_eq!(
         err.to_string(),
         "invalid `Man` field: header prefix `7` must have at least 2 digits (RFC 2774 §3.1)"
     );
     let mut req = request("M-GET", &[("C-Man", "urn:x-test:ok")]);
-    let Evaluation::Malformed(err) = evaluate(&reg, &mut req) else { panic!() };
-    assert!(err.to_string().starts_with("invalid `C-Man` field: extension identifier must be in double quotes"));
+    let Evaluation::Malformed(err) = evaluate(&reg, &mut req) else {
+        panic!()
+    };
+    assert!(err
+        .to_string()
+        .starts_with("invalid `C-Man` field: extension identifier must be in double quotes"));
 }
 
 #[test]
@@ -119,7 +136,9 @@ fn x4_extension_not_defined_for_the_base_method_is_510() {
         &n.unsupported()[0],
         NotSupported::NotForMethod { base_method, .. } if base_method == Method::DELETE
     ));
-    assert!(n.explanation().contains("not supported here for method DELETE"));
+    assert!(n
+        .explanation()
+        .contains("not supported here for method DELETE"));
 }
 
 #[test]
@@ -142,11 +161,17 @@ fn x4_fulfilled_request_gets_base_method_and_loses_its_declaration() {
     assert_eq!(req.method, Method::GET);
     assert!(f.end_to_end() && !f.hop_by_hop());
     assert_eq!(f.base_method(), &Method::GET);
-    assert_eq!(f.ids().map(ExtensionId::as_str).collect::<Vec<_>>(), ["urn:x-test:ok"]);
+    assert_eq!(
+        f.ids().map(ExtensionId::as_str).collect::<Vec<_>>(),
+        ["urn:x-test:ok"]
+    );
     assert!(req.headers.get("man").is_none());
     assert!(req.headers.get("16-a").is_none());
     // Optional declarations are left for whoever wants them.
-    assert_eq!(values(&req.headers, "opt"), [r#""urn:x-test:unknown"; ns=12"#]);
+    assert_eq!(
+        values(&req.headers, "opt"),
+        [r#""urn:x-test:unknown"; ns=12"#]
+    );
     assert_eq!(values(&req.headers, "12-c"), ["d"]);
     assert_eq!(values(&req.headers, "accept"), ["*/*"]);
     // The extension saw the M- method (the base is set afterwards).
@@ -177,13 +202,19 @@ fn x4_hop_by_hop_declarations_are_applied_before_end_to_end_ones() {
     let (reg, log) = registry();
     let mut req = request(
         "M-PUT",
-        &[("Man", r#""urn:x-test:ok", "urn:x-test:other""#), ("C-Man", r#""urn:x-test:ok""#)],
+        &[
+            ("Man", r#""urn:x-test:ok", "urn:x-test:other""#),
+            ("C-Man", r#""urn:x-test:ok""#),
+        ],
     );
     let f = fulfilled(evaluate(&reg, &mut req));
     assert!(f.hop_by_hop() && f.end_to_end());
     assert_eq!(req.method, Method::PUT);
     // Only urn:x-test:ok logs into this log; C-Man came first.
-    assert_eq!(*log.lock().unwrap(), ["C-Man urn:x-test:ok M-PUT", "Man urn:x-test:ok M-PUT"]);
+    assert_eq!(
+        *log.lock().unwrap(),
+        ["C-Man urn:x-test:ok M-PUT", "Man urn:x-test:ok M-PUT"]
+    );
     assert_eq!(f.declarations().count(), 3);
 }
 
@@ -191,7 +222,13 @@ fn x4_hop_by_hop_declarations_are_applied_before_end_to_end_ones() {
 fn x4_every_mandatory_declaration_must_be_supported() {
     // RFC 2774 §5 step 4: no fulfilment without understanding all of them.
     let (reg, log) = registry();
-    let mut req = request("M-GET", &[("Man", r#""urn:x-test:ok""#), ("C-Man", r#""urn:x-test:nope""#)]);
+    let mut req = request(
+        "M-GET",
+        &[
+            ("Man", r#""urn:x-test:ok""#),
+            ("C-Man", r#""urn:x-test:nope""#),
+        ],
+    );
     let n = not_extended(evaluate(&reg, &mut req));
     assert_eq!(n.unsupported().len(), 1);
     assert!(log.lock().unwrap().is_empty());
@@ -224,7 +261,10 @@ fn x4_field_name_identifiers_match_case_insensitively() {
 #[test]
 fn x4_malformed_optional_is_ignored_on_a_mandatory_request() {
     let (reg, _) = registry();
-    let mut req = request("M-GET", &[("Man", r#""urn:x-test:ok""#), ("Opt", "\"unterminated")]);
+    let mut req = request(
+        "M-GET",
+        &[("Man", r#""urn:x-test:ok""#), ("Opt", "\"unterminated")],
+    );
     assert!(matches!(evaluate(&reg, &mut req), Evaluation::Fulfilled(_)));
 }
 
@@ -233,12 +273,17 @@ fn x4_refusing_extension_gives_400_and_leaves_the_request_untouched() {
     let (reg, log) = registry();
     let mut req = request(
         "M-GET",
-        &[("C-Man", r#""urn:x-test:ok""#), ("Man", r#""urn:x-test:refuse""#)],
+        &[
+            ("C-Man", r#""urn:x-test:ok""#),
+            ("Man", r#""urn:x-test:refuse""#),
+        ],
     );
     let before = req.clone();
     let e = evaluate(&reg, &mut req);
     assert_eq!(e.error_status(), Some(http::StatusCode::BAD_REQUEST));
-    let Evaluation::Rejected(err) = e else { panic!() };
+    let Evaluation::Rejected(err) = e else {
+        panic!()
+    };
     assert_eq!(err.to_string(), "extension \"urn:x-test:refuse\": always");
     // urn:x-test:ok ran on the staged copy, but nothing reached `req`.
     assert_eq!(log.lock().unwrap().len(), 1);
@@ -251,7 +296,10 @@ fn x4_refusing_extension_gives_400_and_leaves_the_request_untouched() {
 fn x4_m_prefix_with_no_base_method_and_man_is_400() {
     let (reg, _) = registry();
     let mut req = request("M-", &[("Man", r#""urn:x-test:ok""#)]);
-    assert!(matches!(evaluate(&reg, &mut req), Evaluation::Malformed(DeclError::MandatoryWithoutMPrefix { .. })));
+    assert!(matches!(
+        evaluate(&reg, &mut req),
+        Evaluation::Malformed(DeclError::MandatoryWithoutMPrefix { .. })
+    ));
     let mut req = request("m-get", &[("Man", r#""urn:x-test:ok""#)]);
     assert!(matches!(evaluate(&reg, &mut req), Evaluation::Malformed(_)));
     // Without declarations these are simply not mandatory requests (the
@@ -263,13 +311,25 @@ fn x4_m_prefix_with_no_base_method_and_man_is_400() {
 #[test]
 fn x4_prefix_clash_involving_a_mandatory_declaration_is_400() {
     let (reg, _) = registry();
-    let mut req = request("M-GET", &[("Man", r#""urn:x-test:ok"; ns=16"#), ("Opt", r#""urn:b"; ns=16"#)]);
-    assert!(matches!(evaluate(&reg, &mut req), Evaluation::Malformed(DeclError::PrefixReused { .. })));
+    let mut req = request(
+        "M-GET",
+        &[
+            ("Man", r#""urn:x-test:ok"; ns=16"#),
+            ("Opt", r#""urn:b"; ns=16"#),
+        ],
+    );
+    assert!(matches!(
+        evaluate(&reg, &mut req),
+        Evaluation::Malformed(DeclError::PrefixReused { .. })
+    ));
 }
 
 #[test]
 fn x4_empty_registry_makes_every_mandatory_request_510() {
     let reg = Registry::new();
     let mut req = request("M-GET", &[("Man", r#""urn:x-test:ok""#)]);
-    assert!(matches!(evaluate(&reg, &mut req), Evaluation::NotExtended(_)));
+    assert!(matches!(
+        evaluate(&reg, &mut req),
+        Evaluation::NotExtended(_)
+    ));
 }

@@ -29,7 +29,10 @@ fn x9_t52_m_method_with_end_to_end_man_is_forwarded_unchanged() {
 #[test]
 fn x9_t53_m_method_with_c_man_is_501_without_forwarding() {
     for headers in [
-        vec![("C-Man", r#""http://example.org/""#), ("Connection", "C-Man")],
+        vec![
+            ("C-Man", r#""http://example.org/""#),
+            ("Connection", "C-Man"),
+        ],
         // Not listed in Connection: still addressed to this hop.
         vec![("C-Man", r#""http://example.org/""#)],
         // Not even parseable: the framework is off, the gateway does not look.
@@ -46,14 +49,24 @@ fn x9_t53_m_method_with_c_man_is_501_without_forwarding() {
 fn x9_framework_off_forwards_everything_else() {
     for (method, headers) in [
         ("M-GET", vec![("Opt", r#""urn:a""#)]),
-        ("M-GET", vec![("C-Opt", r#""urn:a""#), ("Connection", "C-Opt")]),
+        (
+            "M-GET",
+            vec![("C-Opt", r#""urn:a""#), ("Connection", "C-Opt")],
+        ),
         ("M-GET", vec![]),
-        ("GET", vec![("C-Man", r#""urn:a""#), ("Connection", "C-Man")]),
+        (
+            "GET",
+            vec![("C-Man", r#""urn:a""#), ("Connection", "C-Man")],
+        ),
         ("m-get", vec![("C-Man", r#""urn:a""#)]),
         ("M-POST", vec![("Man", "malformed")]),
     ] {
         let req = request(method, &headers);
-        assert_eq!(gateway_action(&req, None), GatewayAction::Forward, "{method} {headers:?}");
+        assert_eq!(
+            gateway_action(&req, None),
+            GatewayAction::Forward,
+            "{method} {headers:?}"
+        );
     }
 }
 
@@ -69,7 +82,10 @@ fn x3_t54_c_opt_and_its_prefixed_headers_are_hop_by_hop() {
         ],
     );
     assert_eq!(gateway_action(&req, None), GatewayAction::Forward);
-    assert_eq!(names(hop_by_hop_extension_fields(&req.headers)), ["c-opt", "12-a"]);
+    assert_eq!(
+        names(hop_by_hop_extension_fields(&req.headers)),
+        ["c-opt", "12-a"]
+    );
 }
 
 #[test]
@@ -97,10 +113,20 @@ fn x3_hop_by_hop_fields_found_even_when_connection_forgets_them() {
 #[test]
 fn x9_unsupported_c_man_is_510() {
     let (reg, _) = registry();
-    let req = request("M-GET", &[("C-Man", r#""http://example.org/""#), ("Connection", "C-Man")]);
-    let GatewayAction::NotExtended(n) = gateway_action(&req, Some(&reg)) else { panic!() };
+    let req = request(
+        "M-GET",
+        &[
+            ("C-Man", r#""http://example.org/""#),
+            ("Connection", "C-Man"),
+        ],
+    );
+    let GatewayAction::NotExtended(n) = gateway_action(&req, Some(&reg)) else {
+        panic!()
+    };
     assert_eq!(n.unsupported().len(), 1);
-    assert!(n.explanation().contains("C-Man: \"http://example.org/\": extension not supported"));
+    assert!(n
+        .explanation()
+        .contains("C-Man: \"http://example.org/\": extension not supported"));
     let req = request("M-DELETE", &[("C-Man", r#""urn:x-test:ok""#)]);
     let action = gateway_action(&req, Some(&reg));
     assert_eq!(action.error_status(), Some(StatusCode::NOT_EXTENDED));
@@ -119,12 +145,20 @@ fn x9_supported_c_man_with_unsupported_man_is_fulfilled_hop_by_hop_then_forwarde
             ("16-foo", "x"),
         ],
     );
-    assert_eq!(gateway_action(&req, Some(&reg)), GatewayAction::FulfilHopByHop);
-    let Evaluation::Fulfilled(f) = fulfil_hop_by_hop(&reg, &mut req) else { panic!() };
+    assert_eq!(
+        gateway_action(&req, Some(&reg)),
+        GatewayAction::FulfilHopByHop
+    );
+    let Evaluation::Fulfilled(f) = fulfil_hop_by_hop(&reg, &mut req) else {
+        panic!()
+    };
     assert!(f.hop_by_hop() && !f.end_to_end());
     // The end-to-end part goes on untouched, M- included (RFC 2774 §5).
     assert_eq!(req.method.as_str(), "M-GET");
-    assert_eq!(values(&req.headers, "man"), [r#""http://example.org/e"; ns=16"#]);
+    assert_eq!(
+        values(&req.headers, "man"),
+        [r#""http://example.org/e"; ns=16"#]
+    );
     assert_eq!(values(&req.headers, "16-foo"), ["x"]);
     assert!(req.headers.get("c-man").is_none());
     assert!(req.headers.get("14-credentials").is_none());
@@ -140,11 +174,17 @@ fn x9_supported_c_man_with_unsupported_man_is_fulfilled_hop_by_hop_then_forwarde
 #[test]
 fn x9_supported_c_man_alone_is_fulfilled_with_the_base_method() {
     let (reg, _) = registry();
-    let req = request("M-GET", &[("C-Man", r#""urn:x-test:ok""#), ("Connection", "C-Man")]);
+    let req = request(
+        "M-GET",
+        &[("C-Man", r#""urn:x-test:ok""#), ("Connection", "C-Man")],
+    );
     assert_eq!(gateway_action(&req, Some(&reg)), GatewayAction::Fulfil);
     // fulfil_hop_by_hop on such a request leaves nothing mandatory: base method.
     let mut req2 = req.clone();
-    assert!(matches!(fulfil_hop_by_hop(&reg, &mut req2), Evaluation::Fulfilled(_)));
+    assert!(matches!(
+        fulfil_hop_by_hop(&reg, &mut req2),
+        Evaluation::Fulfilled(_)
+    ));
     assert_eq!(req2.method, Method::GET);
 }
 
@@ -154,7 +194,10 @@ fn x9_supported_end_to_end_man_makes_the_gateway_the_ultimate_recipient() {
     let mut req = request(
         "M-POST",
         &[
-            ("Man", r#""http://schemas.xmlsoap.org/soap/envelope/"; ns=49"#),
+            (
+                "Man",
+                r#""http://schemas.xmlsoap.org/soap/envelope/"; ns=49"#,
+            ),
             ("49-SOAPAction", r#""urn:a#b""#),
         ],
     );
@@ -169,7 +212,10 @@ fn x9_unsupported_end_to_end_man_is_forwarded() {
     let (reg, _) = registry();
     let req = request(
         "M-GET",
-        &[("Man", r#""http://example.org/e", "urn:x-test:ok""#), ("Opt", r#""urn:z""#)],
+        &[
+            ("Man", r#""http://example.org/e", "urn:x-test:ok""#),
+            ("Opt", r#""urn:z""#),
+        ],
     );
     assert_eq!(gateway_action(&req, Some(&reg)), GatewayAction::Forward);
 }
@@ -194,7 +240,10 @@ fn x9_framework_on_rejects_malformed_mandatory_requests() {
     ] {
         let req = request(method, &headers);
         let action = gateway_action(&req, Some(&reg));
-        assert!(matches!(action, GatewayAction::Malformed(_)), "{method} {headers:?}: {action:?}");
+        assert!(
+            matches!(action, GatewayAction::Malformed(_)),
+            "{method} {headers:?}: {action:?}"
+        );
         assert_eq!(action.error_status(), Some(StatusCode::BAD_REQUEST));
     }
 }
@@ -204,7 +253,10 @@ fn fulfil_hop_by_hop_without_c_man_does_nothing() {
     let (reg, log) = registry();
     let mut req = request("M-GET", &[("Man", r#""urn:x-test:ok""#)]);
     let before = req.headers.clone();
-    assert!(matches!(fulfil_hop_by_hop(&reg, &mut req), Evaluation::NotMandatory));
+    assert!(matches!(
+        fulfil_hop_by_hop(&reg, &mut req),
+        Evaluation::NotMandatory
+    ));
     assert_eq!(req.headers, before);
     assert_eq!(req.method.as_str(), "M-GET");
     assert!(log.lock().unwrap().is_empty());

@@ -45,7 +45,10 @@ fn x2_prefixed_headers_belong_to_their_declaration_exactly() {
     let req = request(
         "M-PUT",
         &[
-            ("Man", r#""http://www.copyright.org/rights-management"; ns=16"#),
+            (
+                "Man",
+                r#""http://www.copyright.org/rights-management"; ns=16"#,
+            ),
             ("Opt", r#""urn:other"; ns=160"#),
             ("16-copyright", "http://www.copyright.org/COPYRIGHT.html"),
             ("16-Contributions", "http://www.copyright.org/PATCHES.html"),
@@ -57,11 +60,21 @@ fn x2_prefixed_headers_belong_to_their_declaration_exactly() {
     );
     let ext = RequestExtensions::from_headers(&req.headers).unwrap();
     let man = ext.of_kind(DeclKind::Man).next().unwrap();
-    let names: Vec<&str> = man.prefixed_headers().iter().map(PrefixedHeader::name).collect();
+    let names: Vec<&str> = man
+        .prefixed_headers()
+        .iter()
+        .map(PrefixedHeader::name)
+        .collect();
     assert_eq!(names, ["copyright", "contributions"]);
-    assert_eq!(man.prefixed_headers()[1].full_name().as_str(), "16-contributions");
+    assert_eq!(
+        man.prefixed_headers()[1].full_name().as_str(),
+        "16-contributions"
+    );
     // Case-insensitive lookup, prefix stripped.
-    assert_eq!(man.prefixed_header("Contributions").unwrap(), "http://www.copyright.org/PATCHES.html");
+    assert_eq!(
+        man.prefixed_header("Contributions").unwrap(),
+        "http://www.copyright.org/PATCHES.html"
+    );
     let opt = ext.of_kind(DeclKind::Opt).next().unwrap();
     assert_eq!(opt.prefixed_header("y").unwrap(), "the Opt's");
     assert_eq!(opt.prefixed_headers().len(), 1);
@@ -70,15 +83,25 @@ fn x2_prefixed_headers_belong_to_their_declaration_exactly() {
 
 #[test]
 fn x2_repeated_prefixed_header_lines_are_all_kept() {
-    let req = request("M-GET", &[("Man", r#""urn:a"; ns=16"#), ("16-a", "1"), ("16-a", "2")]);
+    let req = request(
+        "M-GET",
+        &[("Man", r#""urn:a"; ns=16"#), ("16-a", "1"), ("16-a", "2")],
+    );
     let ext = RequestExtensions::from_headers(&req.headers).unwrap();
-    let values: Vec<&HeaderValue> = ext.all()[0].prefixed_headers().iter().map(|h| h.value()).collect();
+    let values: Vec<&HeaderValue> = ext.all()[0]
+        .prefixed_headers()
+        .iter()
+        .map(|h| h.value())
+        .collect();
     assert_eq!(values, ["1", "2"]);
 }
 
 #[test]
 fn x2_prefix_reused_in_one_message_is_an_error() {
-    let req = request("M-GET", &[("Man", r#""urn:a"; ns=16"#), ("Opt", r#""urn:b"; ns=16"#)]);
+    let req = request(
+        "M-GET",
+        &[("Man", r#""urn:a"; ns=16"#), ("Opt", r#""urn:b"; ns=16"#)],
+    );
     let e = RequestExtensions::from_headers(&req.headers).unwrap_err();
     assert_eq!(
         e.to_string(),
@@ -115,7 +138,11 @@ fn x2_field_errors_name_the_field() {
 fn lenient_collection_skips_bad_optional_fields_only() {
     let req = request(
         "M-GET",
-        &[("Man", r#""urn:a"; ns=16"#), ("Opt", "garbage"), ("C-Opt", r#""urn:b"; ns=16"#)],
+        &[
+            ("Man", r#""urn:a"; ns=16"#),
+            ("Opt", "garbage"),
+            ("C-Opt", r#""urn:b"; ns=16"#),
+        ],
     );
     // A bad Opt line is skipped; a prefix clash with a mandatory one is not.
     let e = RequestExtensions::collect(&req.headers, Strictness::IgnoreBadOptional).unwrap_err();
@@ -123,7 +150,11 @@ fn lenient_collection_skips_bad_optional_fields_only() {
 
     let req = request(
         "M-GET",
-        &[("Man", r#""urn:a"; ns=16"#), ("Opt", "garbage"), ("Opt", r#""urn:b"; ns=12, "urn:c"; ns=12"#)],
+        &[
+            ("Man", r#""urn:a"; ns=16"#),
+            ("Opt", "garbage"),
+            ("Opt", r#""urn:b"; ns=12, "urn:c"; ns=12"#),
+        ],
     );
     let ext = RequestExtensions::collect(&req.headers, Strictness::IgnoreBadOptional).unwrap();
     assert_eq!(ext.all().len(), 3);
@@ -135,7 +166,10 @@ fn lenient_collection_skips_bad_optional_fields_only() {
 
 #[test]
 fn binding_exposes_declaration_kind_headers_and_base_method() {
-    let req = request("M-POST", &[("C-Man", r#""urn:a"; ns=14"#), ("14-Credentials", "x")]);
+    let req = request(
+        "M-POST",
+        &[("C-Man", r#""urn:a"; ns=14"#), ("14-Credentials", "x")],
+    );
     let ext = RequestExtensions::from_headers(&req.headers).unwrap();
     let d = &ext.all()[0];
     let base = http::Method::POST;

@@ -18,11 +18,17 @@ fn fulfil(method: &str, headers: &[(&str, &str)]) -> Fulfilled {
 }
 
 fn end_to_end() -> Fulfilled {
-    fulfil("M-GET", &[("Man", r#""urn:x-test:ok"; ns=16"#), ("16-a", "b")])
+    fulfil(
+        "M-GET",
+        &[("Man", r#""urn:x-test:ok"; ns=16"#), ("16-a", "b")],
+    )
 }
 
 fn hop_by_hop() -> Fulfilled {
-    fulfil("M-GET", &[("C-Man", r#""urn:x-test:ok""#), ("Connection", "C-Man")])
+    fulfil(
+        "M-GET",
+        &[("C-Man", r#""urn:x-test:ok""#), ("Connection", "C-Man")],
+    )
 }
 
 fn t(secs: u64) -> SystemTime {
@@ -30,12 +36,16 @@ fn t(secs: u64) -> SystemTime {
 }
 
 #[test]
-fn x6_end_to_end_adds_empty_ext_and_no_cache_ext() {
-    // T-55 at the crate level.
+fn x6_x10_end_to_end_adds_empty_ext_and_no_cache_ext() {
+    // T-55 at the crate level; X-10: the field-limited no-cache is what a
+    // cache sees.
     let mut resp = response();
     mark_response(&mut resp, &end_to_end(), false);
     assert_eq!(values(&resp.headers, "ext"), [""]);
-    assert_eq!(values(&resp.headers, "cache-control"), [r#"no-cache="Ext""#]);
+    assert_eq!(
+        values(&resp.headers, "cache-control"),
+        [r#"no-cache="Ext""#]
+    );
     assert!(resp.headers.get("c-ext").is_none());
     assert!(resp.headers.get("expires").is_none());
     assert!(resp.headers.get("connection").is_none());
@@ -45,25 +55,45 @@ fn x6_end_to_end_adds_empty_ext_and_no_cache_ext() {
 fn x6_no_cache_ext_is_merged_with_existing_cache_control() {
     let cases: &[(&[&str], &str)] = &[
         (&["max-age=3600"], r#"max-age=3600, no-cache="Ext""#),
-        (&["max-age=60", r#"x-ext="1,2""#], r#"max-age=60, x-ext="1,2", no-cache="Ext""#),
-        (&[r#"no-cache="Set-Cookie", max-age=5"#], r#"no-cache="Set-Cookie, Ext", max-age=5"#),
-        (&["public, no-cache=Set-Cookie"], r#"public, no-cache="Set-Cookie, Ext""#),
+        (
+            &["max-age=60", r#"x-ext="1,2""#],
+            r#"max-age=60, x-ext="1,2", no-cache="Ext""#,
+        ),
+        (
+            &[r#"no-cache="Set-Cookie", max-age=5"#],
+            r#"no-cache="Set-Cookie, Ext", max-age=5"#,
+        ),
+        (
+            &["public, no-cache=Set-Cookie"],
+            r#"public, no-cache="Set-Cookie, Ext""#,
+        ),
     ];
     for (existing, expected) in cases {
         let mut resp = response();
         for line in *existing {
-            resp.headers.append(CACHE_CONTROL, HeaderValue::from_str(line).unwrap());
+            resp.headers
+                .append(CACHE_CONTROL, HeaderValue::from_str(line).unwrap());
         }
         mark_response(&mut resp, &end_to_end(), false);
-        assert_eq!(values(&resp.headers, "cache-control"), [*expected], "{existing:?}");
+        assert_eq!(
+            values(&resp.headers, "cache-control"),
+            [*expected],
+            "{existing:?}"
+        );
     }
 }
 
 #[test]
 fn x6_existing_no_cache_covering_ext_is_left_alone() {
-    for existing in ["no-cache", "max-age=0, NO-CACHE", r#"no-cache="ext""#, r#"no-cache="Set-Cookie, Ext""#] {
+    for existing in [
+        "no-cache",
+        "max-age=0, NO-CACHE",
+        r#"no-cache="ext""#,
+        r#"no-cache="Set-Cookie, Ext""#,
+    ] {
         let mut resp = response();
-        resp.headers.insert(CACHE_CONTROL, HeaderValue::from_str(existing).unwrap());
+        resp.headers
+            .insert(CACHE_CONTROL, HeaderValue::from_str(existing).unwrap());
         mark_response(&mut resp, &end_to_end(), false);
         assert_eq!(values(&resp.headers, "cache-control"), [existing]);
     }
@@ -72,12 +102,25 @@ fn x6_existing_no_cache_covering_ext_is_left_alone() {
 #[test]
 fn x6_via_http10_sets_expires_equal_to_date() {
     let mut resp = response();
-    resp.headers.insert(DATE, HeaderValue::from_static("Sun, 25 Oct 1998 08:12:31 GMT"));
-    resp.headers.insert(CACHE_CONTROL, HeaderValue::from_static("max-age=3600"));
+    resp.headers.insert(
+        DATE,
+        HeaderValue::from_static("Sun, 25 Oct 1998 08:12:31 GMT"),
+    );
+    resp.headers
+        .insert(CACHE_CONTROL, HeaderValue::from_static("max-age=3600"));
     mark_response_at(&mut resp, &end_to_end(), true, t(0));
-    assert_eq!(values(&resp.headers, "expires"), ["Sun, 25 Oct 1998 08:12:31 GMT"]);
-    assert_eq!(values(&resp.headers, "date"), ["Sun, 25 Oct 1998 08:12:31 GMT"]);
-    assert_eq!(values(&resp.headers, "cache-control"), [r#"max-age=3600, no-cache="Ext""#]);
+    assert_eq!(
+        values(&resp.headers, "expires"),
+        ["Sun, 25 Oct 1998 08:12:31 GMT"]
+    );
+    assert_eq!(
+        values(&resp.headers, "date"),
+        ["Sun, 25 Oct 1998 08:12:31 GMT"]
+    );
+    assert_eq!(
+        values(&resp.headers, "cache-control"),
+        [r#"max-age=3600, no-cache="Ext""#]
+    );
 }
 
 #[test]
@@ -87,9 +130,20 @@ fn x6_via_http10_adds_date_when_missing_or_invalid() {
         if let Some(d) = date {
             resp.headers.insert(DATE, HeaderValue::from_static(d));
         }
-        mark_response_at(&mut resp, &end_to_end(), true, t(1_000_000_000) + Duration::from_millis(700));
-        assert_eq!(values(&resp.headers, "date"), ["Sun, 09 Sep 2001 01:46:40 GMT"]);
-        assert_eq!(values(&resp.headers, "expires"), ["Sun, 09 Sep 2001 01:46:40 GMT"]);
+        mark_response_at(
+            &mut resp,
+            &end_to_end(),
+            true,
+            t(1_000_000_000) + Duration::from_millis(700),
+        );
+        assert_eq!(
+            values(&resp.headers, "date"),
+            ["Sun, 09 Sep 2001 01:46:40 GMT"]
+        );
+        assert_eq!(
+            values(&resp.headers, "expires"),
+            ["Sun, 09 Sep 2001 01:46:40 GMT"]
+        );
     }
 }
 
@@ -97,13 +151,17 @@ fn x6_via_http10_adds_date_when_missing_or_invalid() {
 fn x6_via_http10_keeps_an_earlier_expires_and_replaces_a_later_one() {
     let date = "Sun, 25 Oct 1998 08:12:31 GMT";
     for (expires, expected) in [
-        ("Sat, 24 Oct 1998 08:12:31 GMT", "Sat, 24 Oct 1998 08:12:31 GMT"),
+        (
+            "Sat, 24 Oct 1998 08:12:31 GMT",
+            "Sat, 24 Oct 1998 08:12:31 GMT",
+        ),
         ("Mon, 26 Oct 1998 08:12:31 GMT", date),
         ("0", date),
     ] {
         let mut resp = response();
         resp.headers.insert(DATE, HeaderValue::from_static(date));
-        resp.headers.insert(EXPIRES, HeaderValue::from_static(expires));
+        resp.headers
+            .insert(EXPIRES, HeaderValue::from_static(expires));
         mark_response_at(&mut resp, &end_to_end(), true, t(0));
         assert_eq!(values(&resp.headers, "expires"), [expected], "{expires}");
     }
@@ -112,7 +170,8 @@ fn x6_via_http10_keeps_an_earlier_expires_and_replaces_a_later_one() {
 #[test]
 fn x6_hop_by_hop_adds_c_ext_and_connection() {
     let mut resp = response();
-    resp.headers.insert(CONNECTION, HeaderValue::from_static("keep-alive"));
+    resp.headers
+        .insert(CONNECTION, HeaderValue::from_static("keep-alive"));
     mark_response(&mut resp, &hop_by_hop(), true);
     assert_eq!(values(&resp.headers, "c-ext"), [""]);
     assert_eq!(values(&resp.headers, "connection"), ["keep-alive", "C-Ext"]);
@@ -125,25 +184,41 @@ fn x6_hop_by_hop_adds_c_ext_and_connection() {
 #[test]
 fn x6_connection_c_ext_is_not_duplicated() {
     let mut resp = response();
-    resp.headers.insert(CONNECTION, HeaderValue::from_static("c-ext"));
+    resp.headers
+        .insert(CONNECTION, HeaderValue::from_static("c-ext"));
     mark_response(&mut resp, &hop_by_hop(), false);
     assert_eq!(values(&resp.headers, "connection"), ["c-ext"]);
 }
 
 #[test]
 fn x6_ext_and_c_ext_together() {
-    let f = fulfil("M-GET", &[("Man", r#""urn:x-test:ok""#), ("C-Man", r#""urn:x-test:other""#)]);
+    let f = fulfil(
+        "M-GET",
+        &[
+            ("Man", r#""urn:x-test:ok""#),
+            ("C-Man", r#""urn:x-test:other""#),
+        ],
+    );
     let mut resp = response();
     mark_response(&mut resp, &f, false);
     assert_eq!(values(&resp.headers, "ext"), [""]);
     assert_eq!(values(&resp.headers, "c-ext"), [""]);
     assert_eq!(values(&resp.headers, "connection"), ["C-Ext"]);
-    assert_eq!(values(&resp.headers, "cache-control"), [r#"no-cache="Ext""#]);
+    assert_eq!(
+        values(&resp.headers, "cache-control"),
+        [r#"no-cache="Ext""#]
+    );
 }
 
 #[test]
 fn mark_response_runs_each_extension_rewrite_response() {
-    let f = fulfil("M-GET", &[("Man", r#""urn:x-test:ok""#), ("C-Man", r#""urn:x-test:other""#)]);
+    let f = fulfil(
+        "M-GET",
+        &[
+            ("Man", r#""urn:x-test:ok""#),
+            ("C-Man", r#""urn:x-test:other""#),
+        ],
+    );
     let mut resp = response();
     mark_response(&mut resp, &f, false);
     assert_eq!(values(&resp.headers, "x-ok-response"), ["C-Man", "Man"]);
@@ -151,19 +226,31 @@ fn mark_response_runs_each_extension_rewrite_response() {
 
 #[test]
 fn x2_vary_on_a_prefixed_header_also_names_the_declaration_field() {
-    let f = fulfil("M-GET", &[("Man", r#""urn:x-test:ok"; ns=16"#), ("16-use-transform", "xyzzy")]);
+    let f = fulfil(
+        "M-GET",
+        &[
+            ("Man", r#""urn:x-test:ok"; ns=16"#),
+            ("16-use-transform", "xyzzy"),
+        ],
+    );
     let mut resp = response();
-    resp.headers.insert(VARY, HeaderValue::from_static("Accept, 16-Use-Transform"));
+    resp.headers
+        .insert(VARY, HeaderValue::from_static("Accept, 16-Use-Transform"));
     mark_response(&mut resp, &f, false);
-    assert_eq!(values(&resp.headers, "vary"), ["Accept, 16-Use-Transform", "Man"]);
+    assert_eq!(
+        values(&resp.headers, "vary"),
+        ["Accept, 16-Use-Transform", "Man"]
+    );
 
     let mut resp = response();
-    resp.headers.insert(VARY, HeaderValue::from_static("man, 16-use-transform"));
+    resp.headers
+        .insert(VARY, HeaderValue::from_static("man, 16-use-transform"));
     mark_response(&mut resp, &f, false);
     assert_eq!(values(&resp.headers, "vary"), ["man, 16-use-transform"]);
 
     let mut resp = response();
-    resp.headers.insert(VARY, HeaderValue::from_static("Accept, 160-x"));
+    resp.headers
+        .insert(VARY, HeaderValue::from_static("Accept, 160-x"));
     mark_response(&mut resp, &f, false);
     assert_eq!(values(&resp.headers, "vary"), ["Accept, 160-x"]);
 }
@@ -190,4 +277,21 @@ fn x6_request_via_http10_detection() {
     }
     let req = request("M-GET", &[("Via", "1.1 a"), ("Via", "1.0 b")]);
     assert!(request_via_http10(&req));
+}
+
+#[test]
+fn x8_marking_never_adds_mandatory_declarations_to_the_response() {
+    let f = fulfil(
+        "M-GET",
+        &[
+            ("Man", r#""urn:x-test:ok"; ns=16"#),
+            ("C-Man", r#""urn:x-test:other"; ns=14"#),
+        ],
+    );
+    let mut resp = response();
+    resp.headers.insert(VARY, HeaderValue::from_static("16-x"));
+    mark_response(&mut resp, &f, true);
+    for name in ["man", "c-man", "opt", "c-opt"] {
+        assert!(resp.headers.get(name).is_none(), "{name}");
+    }
 }
