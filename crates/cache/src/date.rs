@@ -145,6 +145,8 @@ fn to_system_time(year: u32, month: u32, day: u32, h: u32, m: u32, s: u32) -> Op
     }
 }
 
+// `is_multiple_of` needs Rust 1.87; the workspace supports 1.85.
+#[allow(clippy::manual_is_multiple_of)]
 fn is_leap(year: u32) -> bool {
     (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
 }
