@@ -7,6 +7,9 @@
 //! [`FlightOutcome::Stored`] they look the key up again; otherwise they go upstream
 //! themselves, so a non-storable answer never makes them wait for nothing or forever.
 //!
+//! A caller that becomes leader should look the key up once more before fetching: a
+//! previous flight may have ended (and stored) between its lookup and its join.
+//!
 //! The collapser holds no lock across an `.await`; waiting uses `tokio::sync::watch`.
 //! A follower that must not wait longer than some bound wraps [`FollowerWait::wait`] in
 //! its own timeout.

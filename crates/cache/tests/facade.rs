@@ -437,3 +437,54 @@ async fn cache_is_send_and_sync() {
     assert_send_sync::<Cache>();
     let _ = Method::GET;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn collapsed_misses_reach_upstream_once_and_followers_then_hit() {
+    use methodical_cache::{FlightOutcome, Join};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+
+    let c = Arc::new(cache());
+    let upstream = Arc::new(AtomicUsize::new(0));
+    let start = Arc::new(tokio::sync::Barrier::new(30));
+    let mut tasks = Vec::new();
+    for _ in 0..30 {
+        let (c, upstream, start) = (c.clone(), upstream.clone(), start.clone());
+        tasks.push(tokio::spawn(async move {
+            let r = req("GET", "/collapse", &[]);
+            start.wait().await;
+            let Lookup::Miss { key, .. } = c.lookup(&r, at(T0)).await else {
+                // Late tasks may already find the stored response.
+                return true;
+            };
+            match c.collapser().join(key.as_str()) {
+                Join::Leader(guard) => {
+                    // Double-check: a flight may have ended between lookup and join.
+                    if let Lookup::Hit(_) = c.lookup(&r, at(T0)).await {
+                        guard.finish(FlightOutcome::Stored);
+                        return true;
+                    }
+                    upstream.fetch_add(1, Ordering::SeqCst);
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    let stored = put(&c, &r, &resp(200, &[("cache-control", "max-age=60")]), "once").await;
+                    guard.finish(if stored == StoreOutcome::Stored { FlightOutcome::Stored } else { FlightOutcome::NotStored });
+                    false
+                }
+                Join::Follower(wait) => {
+                    assert_eq!(wait.wait().await, FlightOutcome::Stored);
+                    let Lookup::Hit(hit) = c.lookup(&r, at(T0 + 1)).await else { panic!("follower must hit") };
+                    assert_eq!(hit.body, "once");
+                    true
+                }
+            }
+        }));
+    }
+    let mut served_from_cache = 0;
+    for t in tasks {
+        if t.await.unwrap() {
+            served_from_cache += 1;
+        }
+    }
+    assert_eq!(upstream.load(Ordering::SeqCst), 1);
+    assert_eq!(served_from_cache, 29);
+}
