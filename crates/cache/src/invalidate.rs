@@ -19,7 +19,7 @@ pub fn is_unsafe(method: &Method) -> bool {
 /// The primary keys to invalidate after `resp` answered a `req_method` request for
 /// `req_key` (C-10). Each key stands for every stored variant of that URI, GET and HEAD.
 ///
-/// Nothing for safe methods, nor for a response outside 2xx/3xx (A-9 [PD]). Otherwise the
+/// Nothing for safe methods, nor for a response outside 2xx/3xx (A-9 project decision). Otherwise the
 /// target URI, plus the `Location` and `Content-Location` URIs and, for COPY and MOVE, the
 /// `Destination` URI, each only when it has the same origin (scheme, host, port) as the
 /// target (RFC 9111 §4.4 forbids other origins).

@@ -20,6 +20,8 @@
 //! - [`status`]: `Cache-Status` (RFC 9211).
 //! - [`cache`]: the facade.
 
+#![warn(missing_docs)]
+
 pub mod cache;
 pub mod collapse;
 pub mod date;

@@ -16,10 +16,10 @@ pub enum NotStorable {
     /// 1xx responses are not final (C-2).
     #[error("interim (1xx) responses are never stored")]
     Interim,
-    /// This cache does not combine partial content (C-2 [PD]).
+    /// This cache does not combine partial content (C-2 project decision).
     #[error("206 Partial Content is never stored")]
     PartialContent,
-    /// A 304 only freshens a stored response (C-2 [PD], RFC 9111 §4.3.4).
+    /// A 304 only freshens a stored response (C-2 project decision, RFC 9111 §4.3.4).
     #[error("304 Not Modified is used to freshen, never stored")]
     NotModified,
     /// 428, 429, 431 and 511 MUST NOT be stored (RFC 6585).
