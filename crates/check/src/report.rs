@@ -99,6 +99,11 @@ impl Report {
         u8::from(self.must_failed())
     }
 
+    /// Every failed (or unjudgeable) finding: what a "passes every check" test asserts is empty.
+    pub fn failures(&self) -> Vec<&Finding> {
+        self.findings.iter().filter(|f| f.failed()).collect()
+    }
+
     /// The findings with `id` (all transports and names).
     pub fn by_id<'a>(&'a self, id: &'a str) -> impl Iterator<Item = &'a Finding> + 'a {
         self.findings.iter().filter(move |f| f.id == id)

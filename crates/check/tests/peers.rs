@@ -1,0 +1,75 @@
+//! `methodical check` against real peers: nginx and Apache httpd started from
+//! `tests/peers/*.conf` on a free port (foreground, own prefix, killed on drop).
+//!
+//! Set METHODICAL_SKIP_PEERS=1 to skip on a machine without them; otherwise a
+//! missing binary fails the test instead of passing silently.
+
+mod common;
+
+use std::time::Duration;
+
+use common::peers::{self, Kind};
+use methodical_check::{run_checks, CheckConfig, Report, ServerFamily, Verdict};
+
+fn skip(kind: Kind) -> bool {
+    if peers::binary(kind).is_some() {
+        return false;
+    }
+    assert!(
+        std::env::var_os("METHODICAL_SKIP_PEERS").is_some(),
+        "{kind:?} is not installed (apt-get install nginx-light apache2, or set METHODICAL_SKIP_PEERS=1)"
+    );
+    true
+}
+
+async fn check(url: &str) -> Report {
+    let mut cfg = CheckConfig::for_url(&format!("{url}/a.txt")).expect("url");
+    cfg.timeout = Duration::from_secs(3);
+    run_checks(&cfg).await
+}
+
+fn failing_ids(report: &Report) -> Vec<String> {
+    report.failures().iter().map(|f| format!("{}/{}", f.id, f.name)).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nginx_is_flagged_for_405_without_allow_and_405_to_unknown_methods() {
+    if skip(Kind::Nginx) {
+        return;
+    }
+    let peer = peers::start(Kind::Nginx);
+    let report = check(&peer.url).await;
+    eprintln!("nginx fails: {:?}", failing_ids(&report));
+    assert_eq!(report.family, ServerFamily::Nginx);
+    // M-9: nginx's 405 carries no Allow.
+    let m9 = report.get("M-9", "405-carries-allow").expect("M-9");
+    assert_eq!(m9.outcome, Verdict::Fail, "{}", report.render_text(false));
+    // M-7: an unknown method gets 405 instead of 501.
+    let m7 = report.get("M-7", "unknown-method").expect("M-7");
+    assert_eq!(m7.outcome, Verdict::Fail);
+    assert!(m7.actual.starts_with("405"), "{}", m7.actual);
+    assert!(m7.advice.starts_with("nginx: "), "{}", m7.advice);
+    // What nginx gets right is not flagged.
+    for (id, name) in [("M-6", "missing-host"), ("E-4", "invalid-content-length"), ("M-11", "head-has-no-body")] {
+        assert_eq!(report.get(id, name).map(|f| f.outcome), Some(Verdict::Pass), "{id}/{name}");
+    }
+    assert_eq!(report.exit_code(), 1, "M-9 is a MUST");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn apache_is_not_flagged_for_unknown_methods() {
+    if skip(Kind::Apache) {
+        return;
+    }
+    let peer = peers::start(Kind::Apache);
+    let report = check(&peer.url).await;
+    eprintln!("Apache fails: {:?}", failing_ids(&report));
+    assert_eq!(report.family, ServerFamily::Apache);
+    let m7 = report.get("M-7", "unknown-method").expect("M-7");
+    assert_eq!(m7.outcome, Verdict::Pass, "{}", report.render_text(false));
+    assert_eq!(report.get("M-9", "405-carries-allow").map(|f| f.outcome), Some(Verdict::Pass));
+    // Apache echoes TRACE with the Cookie when TraceEnable is on (its default).
+    let trace = report.get("M-14", "trace").expect("M-14");
+    assert_eq!(trace.outcome, Verdict::Fail);
+    assert!(trace.advice.contains("TraceEnable off"), "{}", trace.advice);
+}
