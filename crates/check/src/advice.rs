@@ -48,7 +48,8 @@ impl ServerFamily {
 
 const NGINX_501: &str = "add `if ($request_method !~ ^(GET|HEAD|POST|PUT|DELETE|OPTIONS|TRACE)$) { return 501; }` to the server block (nginx answers every method it does not handle with 405)";
 const APACHE_501_DAV: &str = "the core knows WebDAV methods even without mod_dav and answers 405; for 501 add `RewriteEngine on`, `RewriteCond %{REQUEST_METHOD} ^(PROPFIND|PROPPATCH|MKCOL|COPY|MOVE|LOCK|UNLOCK|SEARCH)$`, `RewriteRule ^ - [R=501]` outside DAV locations";
-const CADDY_501: &str = "`@unknown not method GET HEAD POST PUT DELETE OPTIONS TRACE` and `respond @unknown 501`";
+const CADDY_501: &str =
+    "`@unknown not method GET HEAD POST PUT DELETE OPTIONS TRACE` and `respond @unknown 501`";
 
 fn specific(family: &ServerFamily, id: &str, name: &str) -> Option<&'static str> {
     Some(match (family, id, name) {
@@ -172,9 +173,18 @@ mod tests {
 
     #[test]
     fn families_from_server_header() {
-        assert_eq!(ServerFamily::from_server_header(Some("nginx/1.22.1")), ServerFamily::Nginx);
-        assert_eq!(ServerFamily::from_server_header(Some("Apache/2.4.71 (Debian)")), ServerFamily::Apache);
-        assert_eq!(ServerFamily::from_server_header(Some("Caddy")), ServerFamily::Caddy);
+        assert_eq!(
+            ServerFamily::from_server_header(Some("nginx/1.22.1")),
+            ServerFamily::Nginx
+        );
+        assert_eq!(
+            ServerFamily::from_server_header(Some("Apache/2.4.71 (Debian)")),
+            ServerFamily::Apache
+        );
+        assert_eq!(
+            ServerFamily::from_server_header(Some("Caddy")),
+            ServerFamily::Caddy
+        );
         assert_eq!(ServerFamily::from_server_header(None), ServerFamily::Other);
     }
 

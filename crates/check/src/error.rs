@@ -31,7 +31,9 @@ pub enum ClientError {
     #[error("the server closed the connection without sending a response")]
     ClosedWithoutResponse,
     /// The server closed the connection in the middle of a response head.
-    #[error("the server closed the connection in the middle of the response head ({0} octets received)")]
+    #[error(
+        "the server closed the connection in the middle of the response head ({0} octets received)"
+    )]
     TruncatedHead(usize),
     /// The first octets are not an HTTP status line.
     #[error("the server did not answer with an HTTP status line; it sent {0:?}")]

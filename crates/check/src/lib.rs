@@ -110,7 +110,9 @@ pub async fn run(args: CheckArgs) -> ExitCode {
     if args.json {
         println!("{}", report.to_json());
     } else {
-        let color = !args.no_color && std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal();
+        let color = !args.no_color
+            && std::env::var_os("NO_COLOR").is_none()
+            && std::io::stdout().is_terminal();
         print!("{}", report.render_text(color));
     }
     ExitCode::from(report.exit_code())

@@ -60,7 +60,8 @@ impl Request {
     /// Sets the content and a matching `Content-Length`.
     pub fn body(mut self, body: &[u8]) -> Request {
         self.body = body.to_vec();
-        self.headers.push(("Content-Length".to_string(), body.len().to_string()));
+        self.headers
+            .push(("Content-Length".to_string(), body.len().to_string()));
         self
     }
 
@@ -112,7 +113,10 @@ fn shorten(s: &str, max: usize) -> String {
     if s.len() <= max {
         return s.to_string();
     }
-    let cut = (0..=max - 10).rev().find(|&i| s.is_char_boundary(i)).unwrap_or(0);
+    let cut = (0..=max - 10)
+        .rev()
+        .find(|&i| s.is_char_boundary(i))
+        .unwrap_or(0);
     format!("{}… ({} octets)", &s[..cut], s.len())
 }
 
@@ -144,7 +148,11 @@ impl Probe {
         match self {
             Probe::One(r) | Probe::ExpectContinue(r) => r.summary(),
             Probe::Raw { summary, .. } => summary.clone(),
-            Probe::Pipeline(rs) => rs.iter().map(Request::summary).collect::<Vec<_>>().join(" + "),
+            Probe::Pipeline(rs) => rs
+                .iter()
+                .map(Request::summary)
+                .collect::<Vec<_>>()
+                .join(" + "),
         }
     }
 }
@@ -219,7 +227,12 @@ impl Env {
 
     /// Runs `probe` over `transport`. Never panics and never hangs: every step
     /// is bounded by the per-request timeout, and the whole probe by three times it.
-    pub async fn execute(&self, probe: &Probe, transport: Transport, watch_close: bool) -> Exchange {
+    pub async fn execute(
+        &self,
+        probe: &Probe,
+        transport: Transport,
+        watch_close: bool,
+    ) -> Exchange {
         let mut ex = Exchange {
             transport,
             summary: probe.summary(),
@@ -243,7 +256,12 @@ impl Env {
         ex
     }
 
-    async fn run_h1(&self, probe: &Probe, watch_close: bool, ex: &mut Exchange) -> Result<(), ClientError> {
+    async fn run_h1(
+        &self,
+        probe: &Probe,
+        watch_close: bool,
+        ex: &mut Exchange,
+    ) -> Result<(), ClientError> {
         let stream = Stream::connect(&self.target, &self.tls, &[b"http/1.1"], self.timeout).await?;
         let mut conn = H1Conn::new(stream, self.timeout);
         match probe {
@@ -322,7 +340,9 @@ impl Env {
         };
         let mut conn = H2Conn::connect(&self.target, &self.tls, self.timeout).await?;
         for r in requests {
-            let response = conn.request(&r.method, &r.target, &r.headers, &r.body).await?;
+            let response = conn
+                .request(&r.method, &r.target, &r.headers, &r.body)
+                .await?;
             ex.answers.push(Answer {
                 method: r.method.clone(),
                 interim: Vec::new(),
@@ -339,19 +359,27 @@ mod tests {
 
     #[test]
     fn h1_octets_are_exact() {
-        let r = Request::new("FOO", "/x", "h").header("Expect", "100-continue").body(b"0123456789");
+        let r = Request::new("FOO", "/x", "h")
+            .header("Expect", "100-continue")
+            .body(b"0123456789");
         assert_eq!(
             r.to_h1(),
             b"FOO /x HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 10\r\n\r\n0123456789".to_vec()
         );
-        assert_eq!(r.summary(), "FOO /x (Expect: 100-continue, Content-Length: 10)");
+        assert_eq!(
+            r.summary(),
+            "FOO /x (Expect: 100-continue, Content-Length: 10)"
+        );
     }
 
     #[test]
     fn long_methods_and_targets_are_shortened_in_summaries() {
         let r = Request::new(&"A".repeat(100), &format!("/{}", "a".repeat(9000)), "h");
         let s = r.summary();
-        assert!(s.contains("(100 octets)") && s.contains("(9001 octets)"), "{s}");
+        assert!(
+            s.contains("(100 octets)") && s.contains("(9001 octets)"),
+            "{s}"
+        );
         assert!(s.len() < 120);
     }
 }

@@ -91,7 +91,9 @@ impl Report {
 
     /// True when a MUST-level check failed or could not be judged.
     pub fn must_failed(&self) -> bool {
-        self.findings.iter().any(|f| f.failed() && f.severity == Severity::Must)
+        self.findings
+            .iter()
+            .any(|f| f.failed() && f.severity == Severity::Must)
     }
 
     /// Exit status: 1 when a MUST failed, 0 otherwise.
@@ -118,7 +120,11 @@ impl Report {
 
     /// The JSON document: exactly one object.
     pub fn to_json(&self) -> serde_json::Value {
-        let judged: Vec<&Finding> = self.findings.iter().filter(|f| f.outcome != Verdict::Skip).collect();
+        let judged: Vec<&Finding> = self
+            .findings
+            .iter()
+            .filter(|f| f.outcome != Verdict::Skip)
+            .collect();
         let skipped: Vec<serde_json::Value> = self
             .findings
             .iter()
@@ -145,7 +151,13 @@ impl Report {
 
     /// The table, grouped by section, with optional ANSI colour.
     pub fn render_text(&self, color: bool) -> String {
-        let paint = |code: &str, s: &str| if color { format!("\x1b[{code}m{s}\x1b[0m") } else { s.to_string() };
+        let paint = |code: &str, s: &str| {
+            if color {
+                format!("\x1b[{code}m{s}\x1b[0m")
+            } else {
+                s.to_string()
+            }
+        };
         let mut out = String::new();
         let _ = writeln!(
             out,
@@ -165,7 +177,11 @@ impl Report {
                 Verdict::Error => ("ERR ", "31"),
                 Verdict::Skip => ("SKIP", "33"),
             };
-            let via = if f.transport == Transport::Http2 { " [h2]" } else { "" };
+            let via = if f.transport == Transport::Http2 {
+                " [h2]"
+            } else {
+                ""
+            };
             let _ = writeln!(
                 out,
                 "  {} {:<5} {:<6} {:<34} {}{via}",
@@ -195,9 +211,17 @@ impl Report {
         let s = self.summary();
         let _ = writeln!(out);
         if self.must_failed() {
-            let _ = writeln!(out, "{}", paint("31", "at least one MUST-level requirement failed"));
+            let _ = writeln!(
+                out,
+                "{}",
+                paint("31", "at least one MUST-level requirement failed")
+            );
         }
-        let _ = writeln!(out, "{} passed, {} failed, {} skipped", s.passed, s.failed, s.skipped);
+        let _ = writeln!(
+            out,
+            "{} passed, {} failed, {} skipped",
+            s.passed, s.failed, s.skipped
+        );
         out
     }
 }

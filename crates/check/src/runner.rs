@@ -98,35 +98,42 @@ fn random_token() -> String {
     format!("{nanos:08x}{:x}", std::process::id())
 }
 
-fn finding(
-    family: &ServerFamily,
-    id: &str,
-    name: &str,
+/// The static description of a check, whatever kind it is.
+struct Meta<'a> {
+    id: &'a str,
+    name: &'a str,
     section: Section,
     severity: Severity,
-    expected: &str,
+    expected: &'a str,
+}
+
+fn finding(
+    family: &ServerFamily,
+    meta: Meta<'_>,
     transport: Transport,
     request: String,
     j: Judgement,
 ) -> Finding {
-    let failed = matches!(j.verdict, Verdict::Fail | Verdict::Error);
     let advice = match j.verdict {
-        Verdict::Error => "No answer to judge: check that the server is reachable and answers within --timeout.".to_string(),
-        Verdict::Fail => advise(family, id, name),
-        _ => String::new(),
+        Verdict::Error => {
+            "No answer to judge: check that the server is reachable and answers within --timeout."
+                .to_string()
+        }
+        Verdict::Fail => advise(family, meta.id, meta.name),
+        Verdict::Pass | Verdict::Skip => String::new(),
     };
     Finding {
-        id: id.to_string(),
-        name: name.to_string(),
-        section,
-        severity: j.severity.unwrap_or(severity),
+        id: meta.id.to_string(),
+        name: meta.name.to_string(),
+        section: meta.section,
+        severity: j.severity.unwrap_or(meta.severity),
         passed: j.verdict == Verdict::Pass,
         outcome: j.verdict,
         transport,
         request,
-        expected: j.expected.unwrap_or_else(|| expected.to_string()),
+        expected: j.expected.unwrap_or_else(|| meta.expected.to_string()),
         actual: j.actual,
-        advice: if failed { advice } else { String::new() },
+        advice,
     }
 }
 
@@ -150,7 +157,11 @@ fn paths_for(check: &ProbeCheck, ctx: &Ctx) -> Vec<(usize, String)> {
 }
 
 /// Sends all probes of `plan` (deduplicated in `probes`) and returns one exchange each.
-async fn execute_all(env: &Env, probes: &[(Transport, Probe, bool)], deadline: tokio::time::Instant) -> Vec<Exchange> {
+async fn execute_all(
+    env: &Env,
+    probes: &[(Transport, Probe, bool)],
+    deadline: tokio::time::Instant,
+) -> Vec<Exchange> {
     let sem = Arc::new(tokio::sync::Semaphore::new(CONCURRENCY));
     let mut set = tokio::task::JoinSet::new();
     for (i, (transport, probe, watch)) in probes.iter().cloned().enumerate() {
@@ -194,7 +205,9 @@ async fn execute_all(env: &Env, probes: &[(Transport, Probe, bool)], deadline: t
                 summary: probe.summary(),
                 answers: Vec::new(),
                 close: None,
-                error: Some(crate::error::ClientError::Io("the probe task failed".into())),
+                error: Some(crate::error::ClientError::Io(
+                    "the probe task failed".into(),
+                )),
                 silent_after_headers: false,
             })
         })
@@ -219,15 +232,24 @@ pub async fn run_checks(cfg: &CheckConfig) -> Report {
     // Baselines: a plain GET of every path (for comparisons and the Server header).
     let baseline_probes: Vec<(Transport, Probe, bool)> = paths
         .iter()
-        .map(|p| (Transport::Http1, Probe::One(Request::new("GET", p, &host)), false))
+        .map(|p| {
+            (
+                Transport::Http1,
+                Probe::One(Request::new("GET", p, &host)),
+                false,
+            )
+        })
         .collect();
     let mut baseline_ex = execute_all(&env, &baseline_probes, deadline).await;
-    let connection_failure = baseline_ex
-        .first()
-        .and_then(|ex| ex.error.clone().filter(|e| ex.answers.is_empty() && e.is_connection_level()));
-    let server = baseline_ex
-        .iter()
-        .find_map(|ex| ex.first().and_then(|r| r.header("Server").map(str::to_string)));
+    let connection_failure = baseline_ex.first().and_then(|ex| {
+        ex.error
+            .clone()
+            .filter(|e| ex.answers.is_empty() && e.is_connection_level())
+    });
+    let server = baseline_ex.iter().find_map(|ex| {
+        ex.first()
+            .and_then(|r| r.header("Server").map(str::to_string))
+    });
     let family = ServerFamily::from_server_header(server.as_deref());
     let baseline: HashMap<String, crate::client::RawResponse> = paths
         .iter()
@@ -246,7 +268,11 @@ pub async fn run_checks(cfg: &CheckConfig) -> Report {
     };
     if let (Some(d), None) = (&cfg.dav, &connection_failure) {
         let ex = env
-            .execute(&Probe::One(Request::new("OPTIONS", d, &host)), Transport::Http1, false)
+            .execute(
+                &Probe::One(Request::new("OPTIONS", d, &host)),
+                Transport::Http1,
+                false,
+            )
             .await;
         ctx.dav_options = ex.first().cloned();
     }
@@ -313,21 +339,23 @@ pub async fn run_checks(cfg: &CheckConfig) -> Report {
         let check = &all[p.check];
         let ex = &exchanges[p.probe];
         let j = if ex.answers.is_empty() {
-            Judgement::error(ex.error.as_ref().map(ToString::to_string).unwrap_or_else(|| "no response".into()))
+            Judgement::error(
+                ex.error
+                    .as_ref()
+                    .map(ToString::to_string)
+                    .unwrap_or_else(|| "no response".into()),
+            )
         } else {
             (check.judge)(&ctx, ex)
         };
-        let f = finding(
-            &family,
-            check.id,
-            check.name,
-            check.section,
-            check.severity,
-            check.expected,
-            p.transport,
-            ex.summary.clone(),
-            j,
-        );
+        let meta = Meta {
+            id: check.id,
+            name: check.name,
+            section: check.section,
+            severity: check.severity,
+            expected: check.expected,
+        };
+        let f = finding(&family, meta, p.transport, ex.summary.clone(), j);
         findings.push((p.order, p.path_index, f));
     }
 
@@ -337,13 +365,16 @@ pub async fn run_checks(cfg: &CheckConfig) -> Report {
     if let (Some(scratch), None) = (&cfg.allow_writes, &connection_failure) {
         let outcome = writes::run(&env, &ctx, scratch).await;
         for (i, r) in outcome.results.into_iter().enumerate() {
+            let meta = Meta {
+                id: r.id,
+                name: r.name,
+                section: r.section,
+                severity: r.severity,
+                expected: r.expected,
+            };
             let f = finding(
                 &family,
-                r.id,
-                r.name,
-                r.section,
-                r.severity,
-                r.expected,
+                meta,
                 Transport::Http1,
                 r.exchange.summary.clone(),
                 r.judgement,
@@ -357,19 +388,35 @@ pub async fn run_checks(cfg: &CheckConfig) -> Report {
     // Sweeps over every answer, per transport.
     for (si, sweep) in checks::sweep_checks().iter().enumerate() {
         for &t in &transports {
-            let of_t: Vec<Exchange> = all_exchanges.iter().filter(|e| e.transport == t).cloned().collect();
+            let of_t: Vec<Exchange> = all_exchanges
+                .iter()
+                .filter(|e| e.transport == t)
+                .cloned()
+                .collect();
             let j = match &connection_failure {
                 Some(e) => Judgement::error(e.to_string()),
                 None => (sweep.judge)(&of_t),
             };
-            let request = format!("every answer above ({})", t.as_str());
-            let f = finding(&family, sweep.id, sweep.name, sweep.section, sweep.severity, sweep.expected, t, request, j);
+            let request = "every answer of this run".to_string();
+            let meta = Meta {
+                id: sweep.id,
+                name: sweep.name,
+                section: sweep.section,
+                severity: sweep.severity,
+                expected: sweep.expected,
+            };
+            let f = finding(&family, meta, t, request, j);
             findings.push((1000 + si, 0, f));
         }
     }
 
     findings.sort_by(|a, b| {
-        (a.2.section, a.0, a.1, a.2.transport as u8).cmp(&(b.2.section, b.0, b.1, b.2.transport as u8))
+        (a.2.section, a.0, a.1, a.2.transport as u8).cmp(&(
+            b.2.section,
+            b.0,
+            b.1,
+            b.2.transport as u8,
+        ))
     });
     Report {
         target: cfg.target.url.clone(),

@@ -45,7 +45,9 @@ impl Target {
             url: url.to_string(),
             reason: reason.to_string(),
         };
-        let uri: http::Uri = url.parse().map_err(|e: http::uri::InvalidUri| bad(&e.to_string()))?;
+        let uri: http::Uri = url
+            .parse()
+            .map_err(|e: http::uri::InvalidUri| bad(&e.to_string()))?;
         let scheme = match uri.scheme_str() {
             Some(s) if s.eq_ignore_ascii_case("http") => Scheme::Http,
             Some(s) if s.eq_ignore_ascii_case("https") => Scheme::Https,
@@ -56,7 +58,11 @@ impl Target {
         if authority.as_str().contains('@') {
             return Err(bad("user information in the URL is not supported"));
         }
-        let host = authority.host().trim_start_matches('[').trim_end_matches(']').to_string();
+        let host = authority
+            .host()
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_string();
         if host.is_empty() {
             return Err(bad("the URL has no host"));
         }
@@ -95,7 +101,11 @@ impl Target {
 
 /// Checks that a user-supplied path is in origin-form.
 pub(crate) fn check_path(flag: &'static str, value: &str) -> Result<(), ArgsError> {
-    if value.starts_with('/') && !value.bytes().any(|b| b.is_ascii_whitespace() || b.is_ascii_control()) {
+    if value.starts_with('/')
+        && !value
+            .bytes()
+            .any(|b| b.is_ascii_whitespace() || b.is_ascii_control())
+    {
         Ok(())
     } else {
         Err(ArgsError::BadPath {
@@ -112,7 +122,10 @@ mod tests {
     #[test]
     fn parses_default_ports_and_paths() {
         let t = Target::parse("http://example.org").unwrap();
-        assert_eq!((t.port, t.path.as_str(), t.authority.as_str()), (80, "/", "example.org"));
+        assert_eq!(
+            (t.port, t.path.as_str(), t.authority.as_str()),
+            (80, "/", "example.org")
+        );
         let t = Target::parse("https://127.0.0.1:8443/static/a.txt").unwrap();
         assert_eq!(t.scheme, Scheme::Https);
         assert_eq!((t.port, t.path.as_str()), (8443, "/static/a.txt"));

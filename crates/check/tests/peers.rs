@@ -9,7 +9,7 @@ mod common;
 use std::time::Duration;
 
 use common::peers::{self, Kind};
-use methodical_check::{run_checks, CheckConfig, Report, ServerFamily, Verdict};
+use methodical_check::{run_checks, CheckConfig, Report, ServerFamily, Transport, Verdict};
 
 fn skip(kind: Kind) -> bool {
     if peers::binary(kind).is_some() {
@@ -29,7 +29,11 @@ async fn check(url: &str) -> Report {
 }
 
 fn failing_ids(report: &Report) -> Vec<String> {
-    report.failures().iter().map(|f| format!("{}/{}", f.id, f.name)).collect()
+    report
+        .failures()
+        .iter()
+        .map(|f| format!("{}/{}", f.id, f.name))
+        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -50,8 +54,16 @@ async fn nginx_is_flagged_for_405_without_allow_and_405_to_unknown_methods() {
     assert!(m7.actual.starts_with("405"), "{}", m7.actual);
     assert!(m7.advice.starts_with("nginx: "), "{}", m7.advice);
     // What nginx gets right is not flagged.
-    for (id, name) in [("M-6", "missing-host"), ("E-4", "invalid-content-length"), ("M-11", "head-has-no-body")] {
-        assert_eq!(report.get(id, name).map(|f| f.outcome), Some(Verdict::Pass), "{id}/{name}");
+    for (id, name) in [
+        ("M-6", "missing-host"),
+        ("E-4", "invalid-content-length"),
+        ("M-11", "head-has-no-body"),
+    ] {
+        assert_eq!(
+            report.get(id, name).map(|f| f.outcome),
+            Some(Verdict::Pass),
+            "{id}/{name}"
+        );
     }
     assert_eq!(report.exit_code(), 1, "M-9 is a MUST");
 }
@@ -67,9 +79,61 @@ async fn apache_is_not_flagged_for_unknown_methods() {
     assert_eq!(report.family, ServerFamily::Apache);
     let m7 = report.get("M-7", "unknown-method").expect("M-7");
     assert_eq!(m7.outcome, Verdict::Pass, "{}", report.render_text(false));
-    assert_eq!(report.get("M-9", "405-carries-allow").map(|f| f.outcome), Some(Verdict::Pass));
+    assert_eq!(
+        report.get("M-9", "405-carries-allow").map(|f| f.outcome),
+        Some(Verdict::Pass)
+    );
     // Apache echoes TRACE with the Cookie when TraceEnable is on (its default).
     let trace = report.get("M-14", "trace").expect("M-14");
     assert_eq!(trace.outcome, Verdict::Fail);
     assert!(trace.advice.contains("TraceEnable off"), "{}", trace.advice);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nginx_over_tls_and_h2_gives_the_same_verdicts_on_both_transports() {
+    if skip(Kind::NginxH2) {
+        return;
+    }
+    let peer = peers::start(Kind::NginxH2);
+    let mut cfg = CheckConfig::for_url(&format!("{}/a.txt", peer.url)).expect("url");
+    cfg.timeout = Duration::from_secs(3);
+    cfg.h2 = true;
+    cfg.insecure = true;
+    let report = run_checks(&cfg).await;
+    let on = |t: Transport, id: &str, name: &str| {
+        report
+            .findings
+            .iter()
+            .find(|f| f.transport == t && f.id == id && f.name == name)
+            .map(|f| f.outcome)
+    };
+    for t in [Transport::Http1, Transport::Http2] {
+        assert_eq!(
+            on(t, "M-7", "unknown-method"),
+            Some(Verdict::Fail),
+            "{t:?}\n{}",
+            report.render_text(false)
+        );
+        assert_eq!(
+            on(t, "M-9", "405-carries-allow"),
+            Some(Verdict::Fail),
+            "{t:?}"
+        );
+        assert_eq!(
+            on(t, "M-11", "head-has-no-body"),
+            Some(Verdict::Pass),
+            "{t:?}"
+        );
+        assert_eq!(
+            on(t, "M-11", "head-content-length"),
+            Some(Verdict::Pass),
+            "{t:?}"
+        );
+    }
+    // Without --insecure the self-signed certificate is refused, per check.
+    cfg.insecure = false;
+    let report = run_checks(&cfg).await;
+    let first = &report.findings[0];
+    assert_eq!(first.outcome, Verdict::Error);
+    assert!(first.actual.contains("TLS handshake"), "{}", first.actual);
 }

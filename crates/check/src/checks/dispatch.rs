@@ -9,11 +9,16 @@ use crate::probe::{Exchange, Probe, Request};
 /// `HEAD path` then `GET path` on one connection: a body after the HEAD
 /// response would be read as the start of the next response.
 fn head_then_get(ctx: &Ctx, p: &str) -> Probe {
-    Probe::Pipeline(vec![Request::new("HEAD", p, ctx.host()), Request::new("GET", p, ctx.host())])
+    Probe::Pipeline(vec![
+        Request::new("HEAD", p, ctx.host_header()),
+        Request::new("GET", p, ctx.host_header()),
+    ])
 }
 
 /// The HEAD and GET answers of [`head_then_get`], when both arrived.
-fn head_and_get(ex: &Exchange) -> Option<(&crate::client::RawResponse, &crate::client::RawResponse)> {
+fn head_and_get(
+    ex: &Exchange,
+) -> Option<(&crate::client::RawResponse, &crate::client::RawResponse)> {
     match ex.answers.as_slice() {
         [h, g, ..] => Some((&h.response, &g.response)),
         _ => None,
@@ -21,7 +26,9 @@ fn head_and_get(ex: &Exchange) -> Option<(&crate::client::RawResponse, &crate::c
 }
 
 fn judge_head_no_body(ex: &Exchange) -> Judgement {
-    let Some(head) = ex.first() else { return Judgement::error("no response") };
+    let Some(head) = ex.first() else {
+        return Judgement::error("no response");
+    };
     if let Some(ClientError::NotHttp(got)) = &ex.error {
         return Judgement::fail(format!(
             "HEAD got {}, then octets that are not the next response: {got:?} (a body was sent for HEAD)",
@@ -29,20 +36,42 @@ fn judge_head_no_body(ex: &Exchange) -> Judgement {
         ));
     }
     if ex.transport == crate::probe::Transport::Http2 && !head.body.is_empty() {
-        return Judgement::fail(format!("HEAD got {} with {} body octets", head.status_line(), head.body.len()));
+        return Judgement::fail(format!(
+            "HEAD got {} with {} body octets",
+            head.status_line(),
+            head.body.len()
+        ));
     }
+    let next = match ex.transport {
+        crate::probe::Transport::Http1 => "the pipelined GET was read cleanly",
+        crate::probe::Transport::Http2 => "the GET on the next stream was read cleanly",
+    };
     match &ex.error {
-        None => Judgement::pass(format!("HEAD got {} and no body; the pipelined GET was read cleanly", head.status_line())),
-        Some(e) => Judgement::error(format!("HEAD got {}; the pipelined GET then failed: {e}", head.status_line())),
+        None => Judgement::pass(format!(
+            "HEAD got {} and no body; {next}",
+            head.status_line()
+        )),
+        Some(e) => Judgement::error(format!(
+            "HEAD got {}; the GET after it then failed: {e}",
+            head.status_line()
+        )),
     }
 }
 
 fn judge_unknown_method(ex: &Exchange) -> Judgement {
-    let Some(r) = ex.first() else { return Judgement::error("no response") };
+    let Some(r) = ex.first() else {
+        return Judgement::error("no response");
+    };
     match r.status {
         501 => Judgement::pass(r.status_line()),
-        405 => Judgement::fail(format!("{}: an unknown method treated as known but not allowed", with_fields(r, &["Allow"]))),
-        200..=299 => Judgement::fail(format!("{}: the unknown method was processed", r.status_line())),
+        405 => Judgement::fail(format!(
+            "{}: an unknown method treated as known but not allowed",
+            with_fields(r, &["Allow"])
+        )),
+        200..=299 => Judgement::fail(format!(
+            "{}: the unknown method was processed",
+            r.status_line()
+        )),
         _ => Judgement::fail(r.status_line()),
     }
 }
@@ -159,7 +188,7 @@ pub(super) fn checks() -> Vec<ProbeCheck> {
             watch_close: false,
             expected: "an error answer to HEAD has no body either (the pipelined GET is parsed correctly)",
             build: |ctx, p| {
-                Probe::Pipeline(vec![Request::new("HEAD", &ctx.missing, ctx.host()), Request::new("GET", p, ctx.host())])
+                Probe::Pipeline(vec![Request::new("HEAD", &ctx.missing, ctx.host_header()), Request::new("GET", p, ctx.host_header())])
             },
             judge: |_, ex| judge_head_no_body(ex),
         },
@@ -172,7 +201,7 @@ pub(super) fn checks() -> Vec<ProbeCheck> {
             h2: true,
             watch_close: false,
             expected: "501 Not Implemented (an unrecognised method; 405 is for known methods the resource refuses)",
-            build: |ctx, p| Probe::One(Request::new("FOO", p, ctx.host())),
+            build: |ctx, p| Probe::One(Request::new("FOO", p, ctx.host_header())),
             judge: |_, ex| judge_unknown_method(ex),
         },
         ProbeCheck {
@@ -184,7 +213,7 @@ pub(super) fn checks() -> Vec<ProbeCheck> {
             h2: true,
             watch_close: false,
             expected: "a 501 for a plain unknown method carries no Retry-After (only methods declared planned do)",
-            build: |ctx, p| Probe::One(Request::new("FOO", p, ctx.host())),
+            build: |ctx, p| Probe::One(Request::new("FOO", p, ctx.host_header())),
             judge: |_, ex| {
                 let Some(r) = ex.first() else { return Judgement::error("no response") };
                 if r.status != 501 {
@@ -202,7 +231,7 @@ pub(super) fn checks() -> Vec<ProbeCheck> {
             h2: true,
             watch_close: false,
             expected: "2xx with Allow; [PD] 200, Content-Length: 0",
-            build: |ctx, p| Probe::One(Request::new("OPTIONS", p, ctx.host())),
+            build: |ctx, p| Probe::One(Request::new("OPTIONS", p, ctx.host_header())),
             judge: |_, ex| {
                 let Some(r) = ex.first() else { return Judgement::error("no response") };
                 let shown = with_fields(r, &["Allow", "Content-Length"]);
@@ -226,7 +255,7 @@ pub(super) fn checks() -> Vec<ProbeCheck> {
             h2: true,
             watch_close: false,
             expected: "OPTIONS on a non-WebDAV resource has no DAV header (RFC 4918 §10.1)",
-            build: |ctx, p| Probe::One(Request::new("OPTIONS", p, ctx.host())),
+            build: |ctx, p| Probe::One(Request::new("OPTIONS", p, ctx.host_header())),
             judge: |_, ex| {
                 let Some(r) = ex.first() else { return Judgement::error("no response") };
                 Judgement::check(!r.has("DAV"), with_fields(r, &["DAV"]))
@@ -241,7 +270,7 @@ pub(super) fn checks() -> Vec<ProbeCheck> {
             h2: false,
             watch_close: false,
             expected: "200, Content-Length: 0, no DAV (OPTIONS * is a ping for the whole server)",
-            build: |ctx, _| Probe::One(Request::new("OPTIONS", "*", ctx.host())),
+            build: |ctx, _| Probe::One(Request::new("OPTIONS", "*", ctx.host_header())),
             judge: |_, ex| {
                 let Some(r) = ex.first() else { return Judgement::error("no response") };
                 let ok = r.status == 200 && r.content_length() == Some(0) && !r.has("DAV");
@@ -257,7 +286,7 @@ pub(super) fn checks() -> Vec<ProbeCheck> {
             h2: true,
             watch_close: false,
             expected: "off: 405 with Allow lacking TRACE, no echo; on: 200 message/http without the Cookie",
-            build: |ctx, p| Probe::One(Request::new("TRACE", p, ctx.host()).header("Cookie", "methodical-probe=secret")),
+            build: |ctx, p| Probe::One(Request::new("TRACE", p, ctx.host_header()).header("Cookie", "methodical-probe=secret")),
             judge: |_, ex| {
                 let Some(r) = ex.first() else { return Judgement::error("no response") };
                 let echo = String::from_utf8_lossy(&r.body).contains("methodical-probe=secret");
@@ -339,7 +368,7 @@ pub(super) fn checks() -> Vec<ProbeCheck> {
             h2: true,
             watch_close: false,
             expected: "501 (an M- method where RFC 2774 is not implemented; 510 if it is); never 200 as if GET",
-            build: |ctx, p| Probe::One(Request::new("M-GET", p, ctx.host()).header("Man", "\"http://example.org/ext\"")),
+            build: |ctx, p| Probe::One(Request::new("M-GET", p, ctx.host_header()).header("Man", "\"http://example.org/ext\"")),
             judge: |_, ex| {
                 let Some(r) = ex.first() else { return Judgement::error("no response") };
                 match r.status {
@@ -363,7 +392,7 @@ pub(super) fn checks() -> Vec<ProbeCheck> {
             h2: true,
             watch_close: false,
             expected: "501: no WebDAV handler on this path (RFC 9110 would also allow 405, see A-3)",
-            build: |ctx, p| Probe::One(Request::new("PROPFIND", p, ctx.host()).header("Depth", "0")),
+            build: |ctx, p| Probe::One(Request::new("PROPFIND", p, ctx.host_header()).header("Depth", "0")),
             judge: |_, ex| {
                 let Some(r) = ex.first() else { return Judgement::error("no response") };
                 match r.status {
@@ -382,7 +411,7 @@ pub(super) fn checks() -> Vec<ProbeCheck> {
             h2: true,
             watch_close: false,
             expected: "501: no SEARCH handler on this path",
-            build: |ctx, p| Probe::One(Request::new("SEARCH", p, ctx.host())),
+            build: |ctx, p| Probe::One(Request::new("SEARCH", p, ctx.host_header())),
             judge: |_, ex| {
                 let Some(r) = ex.first() else { return Judgement::error("no response") };
                 Judgement::check(r.status == 501, with_fields(r, &["Allow"]))

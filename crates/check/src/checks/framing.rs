@@ -27,7 +27,7 @@ pub(super) fn checks() -> Vec<ProbeCheck> {
             h2: true,
             watch_close: false,
             expected: "an error asked for as application/problem+json comes as RFC 9457 JSON whose status matches",
-            build: |ctx, p| Probe::One(Request::new("FOO", p, ctx.host()).header("Accept", "application/problem+json")),
+            build: |ctx, p| Probe::One(Request::new("FOO", p, ctx.host_header()).header("Accept", "application/problem+json")),
             judge: |_, ex| {
                 let Some(r) = ex.first() else { return Judgement::error("no response") };
                 if r.status < 400 {
@@ -57,7 +57,7 @@ pub(super) fn checks() -> Vec<ProbeCheck> {
             expected: "400, then the connection closed (RFC 9112 §6.3)",
             build: |ctx, p| {
                 raw(
-                    format!("GET {p} HTTP/1.1\r\nHost: {}\r\nContent-Length: abc\r\n\r\n", ctx.host()),
+                    format!("GET {p} HTTP/1.1\r\nHost: {}\r\nContent-Length: abc\r\n\r\n", ctx.host_header()),
                     format!("GET {p} (Content-Length: abc)"),
                     "GET",
                 )
@@ -78,7 +78,7 @@ pub(super) fn checks() -> Vec<ProbeCheck> {
             expected: "501 (a transfer coding the server does not understand, whatever the method)",
             build: |ctx, p| {
                 raw(
-                    format!("GET {p} HTTP/1.1\r\nHost: {}\r\nTransfer-Encoding: foo, chunked\r\n\r\n0\r\n\r\n", ctx.host()),
+                    format!("GET {p} HTTP/1.1\r\nHost: {}\r\nTransfer-Encoding: foo, chunked\r\n\r\n0\r\n\r\n", ctx.host_header()),
                     format!("GET {p} (Transfer-Encoding: foo, chunked)"),
                     "GET",
                 )
@@ -99,7 +99,7 @@ pub(super) fn checks() -> Vec<ProbeCheck> {
             expected: "400, then the connection closed (Transfer-Encoding must end in chunked)",
             build: |ctx, p| {
                 raw(
-                    format!("GET {p} HTTP/1.1\r\nHost: {}\r\nTransfer-Encoding: gzip\r\n\r\n", ctx.host()),
+                    format!("GET {p} HTTP/1.1\r\nHost: {}\r\nTransfer-Encoding: gzip\r\n\r\n", ctx.host_header()),
                     format!("GET {p} (Transfer-Encoding: gzip)"),
                     "GET",
                 )
@@ -130,7 +130,7 @@ pub(super) fn checks() -> Vec<ProbeCheck> {
                 raw(
                     format!(
                         "GET {p} HTTP/1.1\r\nHost: {}\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n0\r\n\r\n",
-                        ctx.host()
+                        ctx.host_header()
                     ),
                     format!("GET {p} (Transfer-Encoding: chunked, Content-Length: 5)"),
                     "GET",
@@ -156,7 +156,7 @@ pub(super) fn checks() -> Vec<ProbeCheck> {
             h2: true,
             watch_close: false,
             expected: "417 Expectation Failed (RFC 9110 says MAY; the digest always sends it)",
-            build: |ctx, p| Probe::One(Request::new("GET", p, ctx.host()).header("Expect", "foo")),
+            build: |ctx, p| Probe::One(Request::new("GET", p, ctx.host_header()).header("Expect", "foo")),
             judge: |_, ex| {
                 let Some(r) = ex.first() else { return Judgement::error("no response") };
                 Judgement::check(r.status == 417, r.status_line())
@@ -172,7 +172,7 @@ pub(super) fn checks() -> Vec<ProbeCheck> {
             watch_close: false,
             expected: "the final status (here 501) at once, without 100 Continue and without waiting for the content",
             build: |ctx, p| {
-                Probe::ExpectContinue(Request::new("FOO", p, ctx.host()).header("Expect", "100-continue").body(b"0123456789"))
+                Probe::ExpectContinue(Request::new("FOO", p, ctx.host_header()).header("Expect", "100-continue").body(b"0123456789"))
             },
             judge: |_, ex| {
                 let Some(a) = ex.answers.first() else { return Judgement::error("no response") };
@@ -203,7 +203,7 @@ pub(super) fn checks() -> Vec<ProbeCheck> {
             expected: "505 for `HTTP/2.0` on an HTTP/1 text request line",
             build: |ctx, p| {
                 raw(
-                    format!("GET {p} HTTP/2.0\r\nHost: {}\r\n\r\n", ctx.host()),
+                    format!("GET {p} HTTP/2.0\r\nHost: {}\r\n\r\n", ctx.host_header()),
                     format!("GET {p} HTTP/2.0"),
                     "GET",
                 )

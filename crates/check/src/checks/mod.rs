@@ -192,8 +192,8 @@ pub struct Ctx {
 }
 
 impl Ctx {
-    /// The `Host` value.
-    pub fn host(&self) -> &str {
+    /// The `Host` value (the URL's authority).
+    pub fn host_header(&self) -> &str {
         &self.target.authority
     }
 

@@ -15,7 +15,7 @@ fn trace_echo(ex: &Exchange) -> Option<String> {
 
 fn trace_probe(ctx: &super::Ctx, p: &str) -> Probe {
     Probe::One(
-        Request::new("TRACE", p, ctx.host())
+        Request::new("TRACE", p, ctx.host_header())
             .header("Connection", "X-Methodical-Hop")
             .header("X-Methodical-Hop", "1"),
     )
@@ -32,7 +32,7 @@ pub(super) fn checks() -> Vec<ProbeCheck> {
             h2: true,
             watch_close: false,
             expected: "responses carry Via (a gateway MAY add it; the digest adds it by default)",
-            build: |ctx, p| Probe::One(Request::new("GET", p, ctx.host())),
+            build: |ctx, p| Probe::One(Request::new("GET", p, ctx.host_header())),
             judge: |_, ex| {
                 let Some(r) = ex.first() else { return Judgement::error("no response") };
                 Judgement::check(r.has("Via"), with_fields(r, &["Via"]))
@@ -47,7 +47,7 @@ pub(super) fn checks() -> Vec<ProbeCheck> {
             h2: false,
             watch_close: false,
             expected: "no upstream hop-by-hop field (Keep-Alive, Proxy-Connection, TE, Upgrade) unless the proxy's own Connection names it",
-            build: |ctx, p| Probe::One(Request::new("GET", p, ctx.host())),
+            build: |ctx, p| Probe::One(Request::new("GET", p, ctx.host_header())),
             judge: |_, ex| {
                 let Some(r) = ex.first() else { return Judgement::error("no response") };
                 let leaked: Vec<&str> = HOP_BY_HOP
@@ -111,7 +111,7 @@ pub(super) fn checks() -> Vec<ProbeCheck> {
             h2: true,
             watch_close: false,
             expected: "the proxy answers itself: 200, Content-Length: 0",
-            build: |ctx, p| Probe::One(Request::new("OPTIONS", p, ctx.host()).header("Max-Forwards", "0")),
+            build: |ctx, p| Probe::One(Request::new("OPTIONS", p, ctx.host_header()).header("Max-Forwards", "0")),
             judge: |_, ex| {
                 let Some(r) = ex.first() else { return Judgement::error("no response") };
                 let ok = r.status == 200 && r.content_length().unwrap_or(0) == 0;
@@ -129,7 +129,7 @@ pub(super) fn checks() -> Vec<ProbeCheck> {
             expected: "501 from the gateway (it is the ultimate recipient of C-Man and does not implement RFC 2774)",
             build: |ctx, p| {
                 Probe::One(
-                    Request::new("M-GET", p, ctx.host())
+                    Request::new("M-GET", p, ctx.host_header())
                         .header("C-Man", "\"http://example.org/\"")
                         .header("Connection", "C-Man"),
                 )

@@ -31,8 +31,14 @@ fn same_as_baseline(ctx: &Ctx, ex: &Exchange, path: &str) -> Judgement {
         return Judgement::error("no response");
     };
     match ctx.baseline.get(path) {
-        Some(base) if base.status == r.status => Judgement::pass(format!("{} (same as a plain GET)", r.status_line())),
-        Some(base) => Judgement::fail(format!("{}, but a plain GET got {}", r.status_line(), base.status_line())),
+        Some(base) if base.status == r.status => {
+            Judgement::pass(format!("{} (same as a plain GET)", r.status_line()))
+        }
+        Some(base) => Judgement::fail(format!(
+            "{}, but a plain GET got {}",
+            r.status_line(),
+            base.status_line()
+        )),
         None if r.status == 400 => Judgement::fail(r.status_line()),
         None => Judgement::pass(format!("{} (no baseline GET to compare)", r.status_line())),
     }
@@ -51,7 +57,7 @@ pub(super) fn checks() -> Vec<ProbeCheck> {
             expected: "400 and the connection closed (RFC 9112 §2.2)",
             build: |ctx, p| {
                 let line = format!("G(T {p} HTTP/1.1");
-                raw(format!("{line}\r\nHost: {}\r\n\r\n", ctx.host()).into_bytes(), line, "G(T")
+                raw(format!("{line}\r\nHost: {}\r\n\r\n", ctx.host_header()).into_bytes(), line, "G(T")
             },
             judge: |_, ex| judge_400_close(ex),
         },
@@ -67,7 +73,7 @@ pub(super) fn checks() -> Vec<ProbeCheck> {
             build: |ctx, p| {
                 let line = format!("GET  {p} HTTP/1.1");
                 raw(
-                    format!("{line}\r\nHost: {}\r\n\r\n", ctx.host()).into_bytes(),
+                    format!("{line}\r\nHost: {}\r\n\r\n", ctx.host_header()).into_bytes(),
                     format!("GET␠␠{p} HTTP/1.1 (two spaces)"),
                     "GET",
                 )
@@ -85,7 +91,7 @@ pub(super) fn checks() -> Vec<ProbeCheck> {
             expected: "the empty line before the request-line is ignored: same status as a plain GET",
             build: |ctx, p| {
                 raw(
-                    format!("\r\nGET {p} HTTP/1.1\r\nHost: {}\r\n\r\n", ctx.host()).into_bytes(),
+                    format!("\r\nGET {p} HTTP/1.1\r\nHost: {}\r\n\r\n", ctx.host_header()).into_bytes(),
                     format!("CRLF + GET {p} HTTP/1.1"),
                     "GET",
                 )
@@ -101,7 +107,7 @@ pub(super) fn checks() -> Vec<ProbeCheck> {
             h2: true,
             watch_close: false,
             expected: "501: `get` is a valid token but an unrecognised method (not 200, not 400)",
-            build: |ctx, p| Probe::One(Request::new("get", p, ctx.host())),
+            build: |ctx, p| Probe::One(Request::new("get", p, ctx.host_header())),
             judge: |_, ex| {
                 let Some(r) = ex.first() else { return Judgement::error("no response") };
                 match r.status {
@@ -121,7 +127,7 @@ pub(super) fn checks() -> Vec<ProbeCheck> {
             h2: true,
             watch_close: true,
             expected: "501 (a method longer than any implemented one); [PD] then close",
-            build: |ctx, p| Probe::One(Request::new(&"A".repeat(100), p, ctx.host())),
+            build: |ctx, p| Probe::One(Request::new(&"A".repeat(100), p, ctx.host_header())),
             judge: |_, ex| {
                 let Some(r) = ex.first() else { return Judgement::error("no response") };
                 let ok = r.status == 501;
@@ -143,7 +149,7 @@ pub(super) fn checks() -> Vec<ProbeCheck> {
             h2: false,
             watch_close: false,
             expected: "414 when the target is longer than the server parses (or a normal answer if it parses it)",
-            build: |ctx, _| Probe::One(Request::new("GET", &format!("/{}", "a".repeat(9000)), ctx.host())),
+            build: |ctx, _| Probe::One(Request::new("GET", &format!("/{}", "a".repeat(9000)), ctx.host_header())),
             judge: |_, ex| {
                 let Some(r) = ex.first() else { return Judgement::error("no response") };
                 match r.status {
@@ -164,7 +170,7 @@ pub(super) fn checks() -> Vec<ProbeCheck> {
             expected: "accepted (not 414/400): request-lines of 8000 octets are RECOMMENDED (RFC 9112 §3)",
             build: |ctx, _| {
                 // "GET " + "/" + 7980 + " HTTP/1.1" = 7994 octets.
-                Probe::One(Request::new("GET", &format!("/{}", "a".repeat(7980)), ctx.host()))
+                Probe::One(Request::new("GET", &format!("/{}", "a".repeat(7980)), ctx.host_header()))
             },
             judge: |_, ex| {
                 let Some(r) = ex.first() else { return Judgement::error("no response") };
@@ -180,7 +186,7 @@ pub(super) fn checks() -> Vec<ProbeCheck> {
             h2: false,
             watch_close: false,
             expected: "400: `*` is only for OPTIONS",
-            build: |ctx, _| Probe::One(Request::new("GET", "*", ctx.host())),
+            build: |ctx, _| Probe::One(Request::new("GET", "*", ctx.host_header())),
             judge: |_, ex| {
                 let Some(r) = ex.first() else { return Judgement::error("no response") };
                 Judgement::check(r.status == 400, r.status_line())
@@ -235,8 +241,8 @@ pub(super) fn checks() -> Vec<ProbeCheck> {
             build: |ctx, p| {
                 let line = format!("GET {p} HTTP/1.1");
                 raw(
-                    format!("{line}\r\nHost: {}\r\nHost: other.invalid\r\n\r\n", ctx.host()).into_bytes(),
-                    format!("{line} (Host: {}, Host: other.invalid)", ctx.host()),
+                    format!("{line}\r\nHost: {}\r\nHost: other.invalid\r\n\r\n", ctx.host_header()).into_bytes(),
+                    format!("{line} (Host: {}, Host: other.invalid)", ctx.host_header()),
                     "GET",
                 )
             },
@@ -257,7 +263,7 @@ pub(super) fn checks() -> Vec<ProbeCheck> {
             build: |ctx, p| {
                 let line = format!("GET {p} HTTP/1.1");
                 raw(
-                    format!("{line}\r\nHost: {}\r\nX-Probe : 1\r\n\r\n", ctx.host()).into_bytes(),
+                    format!("{line}\r\nHost: {}\r\nX-Probe : 1\r\n\r\n", ctx.host_header()).into_bytes(),
                     format!("{line} (X-Probe␠: 1)"),
                     "GET",
                 )

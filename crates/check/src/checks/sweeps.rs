@@ -7,7 +7,9 @@ use crate::probe::{Answer, Exchange};
 
 /// Every final answer with the summary of the probe it belongs to.
 fn answers(exchanges: &[Exchange]) -> impl Iterator<Item = (&Exchange, &Answer)> {
-    exchanges.iter().flat_map(|ex| ex.answers.iter().map(move |a| (ex, a)))
+    exchanges
+        .iter()
+        .flat_map(|ex| ex.answers.iter().map(move |a| (ex, a)))
 }
 
 /// Judges `offenders` out of `considered` answers.

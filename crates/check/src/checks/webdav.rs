@@ -18,13 +18,18 @@ fn search_body(scope: &str) -> String {
 }
 
 fn xml_multistatus(r: &crate::client::RawResponse) -> bool {
-    let xml_type = matches!(r.media_type().as_deref(), Some("application/xml") | Some("text/xml"));
+    let xml_type = matches!(
+        r.media_type().as_deref(),
+        Some("application/xml") | Some("text/xml")
+    );
     xml_type && String::from_utf8_lossy(&r.body).contains("multistatus")
 }
 
 /// Whether OPTIONS on the DAV path advertised SEARCH.
 fn search_advertised(ctx: &Ctx) -> Option<bool> {
-    ctx.dav_options.as_ref().map(|o| o.has_token("Allow", "SEARCH"))
+    ctx.dav_options
+        .as_ref()
+        .map(|o| o.has_token("Allow", "SEARCH"))
 }
 
 pub(super) fn checks() -> Vec<ProbeCheck> {
@@ -38,7 +43,7 @@ pub(super) fn checks() -> Vec<ProbeCheck> {
             h2: true,
             watch_close: false,
             expected: "2xx with DAV containing 1 (MUST) and Allow listing PROPFIND (SHOULD)",
-            build: |ctx, p| Probe::One(Request::new("OPTIONS", p, ctx.host())),
+            build: |ctx, p| Probe::One(Request::new("OPTIONS", p, ctx.host_header())),
             judge: |_, ex| {
                 let Some(r) = ex.first() else { return Judgement::error("no response") };
                 let shown = with_fields(r, &["DAV", "Allow"]);
@@ -60,7 +65,7 @@ pub(super) fn checks() -> Vec<ProbeCheck> {
             h2: true,
             watch_close: false,
             expected: "DASL (e.g. <DAV:basicsearch>) exactly when Allow lists SEARCH",
-            build: |ctx, p| Probe::One(Request::new("OPTIONS", p, ctx.host())),
+            build: |ctx, p| Probe::One(Request::new("OPTIONS", p, ctx.host_header())),
             judge: |_, ex| {
                 let Some(r) = ex.first() else { return Judgement::error("no response") };
                 let search = r.has_token("Allow", "SEARCH");
@@ -82,7 +87,7 @@ pub(super) fn checks() -> Vec<ProbeCheck> {
             expected: "207 with an XML multistatus body",
             build: |ctx, p| {
                 Probe::One(
-                    Request::new("PROPFIND", p, ctx.host())
+                    Request::new("PROPFIND", p, ctx.host_header())
                         .header("Depth", "0")
                         .header("Content-Type", "application/xml; charset=utf-8")
                         .body(PROPFIND_BODY.as_bytes()),
@@ -104,7 +109,7 @@ pub(super) fn checks() -> Vec<ProbeCheck> {
             expected: "400 for a body that is not well-formed XML",
             build: |ctx, p| {
                 Probe::One(
-                    Request::new("PROPFIND", p, ctx.host())
+                    Request::new("PROPFIND", p, ctx.host_header())
                         .header("Depth", "0")
                         .header("Content-Type", "application/xml; charset=utf-8")
                         .body(BROKEN_BODY.as_bytes()),
@@ -126,7 +131,7 @@ pub(super) fn checks() -> Vec<ProbeCheck> {
             expected: "207 multistatus when Allow lists SEARCH; otherwise 405 (handler without SEARCH) or 501",
             build: |ctx, p| {
                 Probe::One(
-                    Request::new("SEARCH", p, ctx.host())
+                    Request::new("SEARCH", p, ctx.host_header())
                         .header("Content-Type", "application/xml; charset=utf-8")
                         .body(search_body(p).as_bytes()),
                 )

@@ -70,10 +70,19 @@ impl Seq<'_> {
 
     /// DELETE `path` and say whether it is gone; used for cleanup.
     async fn remove(&mut self, path: &str) {
-        let ex = self.send(Probe::One(Request::new("DELETE", path, self.ctx.host()))).await;
+        let ex = self
+            .send(Probe::One(Request::new(
+                "DELETE",
+                path,
+                self.ctx.host_header(),
+            )))
+            .await;
         match ex.first() {
             Some(r) if (200..300).contains(&r.status) || r.status == 404 || r.status == 410 => {}
-            Some(r) => self.out.notes.push(format!("cleanup: DELETE {path} got {}; remove it by hand", r.status_line())),
+            Some(r) => self.out.notes.push(format!(
+                "cleanup: DELETE {path} got {}; remove it by hand",
+                r.status_line()
+            )),
             None => self.out.notes.push(format!(
                 "cleanup: DELETE {path} failed ({}); remove it by hand",
                 ex.error.map(|e| e.to_string()).unwrap_or_default()
@@ -101,11 +110,15 @@ pub async fn run(env: &Env, ctx: &Ctx, scratch: &str) -> WriteOutcome {
             notes: Vec::new(),
         },
     };
-    let base = if scratch.ends_with('/') { scratch.to_string() } else { format!("{scratch}/") };
+    let base = if scratch.ends_with('/') {
+        scratch.to_string()
+    } else {
+        format!("{scratch}/")
+    };
     let t = token();
     let file = format!("{base}methodical-check-{t}.txt");
     let dir = format!("{base}methodical-check-{t}-dir/");
-    let host = ctx.host().to_string();
+    let host = ctx.host_header().to_string();
 
     // 1. PUT creates.
     let ex = seq
@@ -115,7 +128,10 @@ pub async fn run(env: &Env, ctx: &Ctx, scratch: &str) -> WriteOutcome {
                 .body(b"methodical check probe\n"),
         ))
         .await;
-    let created = ex.first().map(|r| (200..300).contains(&r.status)).unwrap_or(false);
+    let created = ex
+        .first()
+        .map(|r| (200..300).contains(&r.status))
+        .unwrap_or(false);
     seq.record(
         "M-17",
         "put-creates-201",
@@ -126,7 +142,10 @@ pub async fn run(env: &Env, ctx: &Ctx, scratch: &str) -> WriteOutcome {
         |ex| match ex.first() {
             Some(r) if r.status == 201 => Judgement::pass(r.status_line()),
             Some(r) if (200..300).contains(&r.status) => Judgement::fail(r.status_line()),
-            Some(r) => Judgement::skip(format!("{}: PUT is not allowed at {file}; no write checks", with_fields(r, &["Allow"]))),
+            Some(r) => Judgement::skip(format!(
+                "{}: PUT is not allowed at {file}; no write checks",
+                with_fields(r, &["Allow"])
+            )),
             None => Judgement::error("no response"),
         },
     );
@@ -162,20 +181,37 @@ pub async fn run(env: &Env, ctx: &Ctx, scratch: &str) -> WriteOutcome {
             "an immediate 100 Continue (or final status), never waiting for the content first",
             copy,
             |ex| {
-                let Some(a) = ex.answers.first() else { return Judgement::error("no response") };
+                let Some(a) = ex.answers.first() else {
+                    return Judgement::error("no response");
+                };
                 if ex.silent_after_headers {
-                    return Judgement::fail(format!("nothing until the content was sent, then {}", a.response.status_line()));
+                    return Judgement::fail(format!(
+                        "nothing until the content was sent, then {}",
+                        a.response.status_line()
+                    ));
                 }
                 match a.interim.first() {
-                    Some(i) => Judgement::pass(format!("{} then {}", i.status_line(), a.response.status_line())),
-                    None => Judgement::pass(format!("{} at once (final status without 100)", a.response.status_line())),
+                    Some(i) => Judgement::pass(format!(
+                        "{} then {}",
+                        i.status_line(),
+                        a.response.status_line()
+                    )),
+                    None => Judgement::pass(format!(
+                        "{} at once (final status without 100)",
+                        a.response.status_line()
+                    )),
                 }
             },
         );
 
         // 3. DELETE, and the 204 framing rule (E-2).
-        let ex = seq.send(Probe::One(Request::new("DELETE", &file, &host))).await;
-        let deleted = ex.first().map(|r| (200..300).contains(&r.status)).unwrap_or(false);
+        let ex = seq
+            .send(Probe::One(Request::new("DELETE", &file, &host)))
+            .await;
+        let deleted = ex
+            .first()
+            .map(|r| (200..300).contains(&r.status))
+            .unwrap_or(false);
         let copy = ex.clone();
         seq.record(
             "M-17",
@@ -206,7 +242,9 @@ pub async fn run(env: &Env, ctx: &Ctx, scratch: &str) -> WriteOutcome {
             },
         );
         if deleted {
-            let ex = seq.send(Probe::One(Request::new("GET", &file, &host))).await;
+            let ex = seq
+                .send(Probe::One(Request::new("GET", &file, &host)))
+                .await;
             seq.record(
                 "M-17",
                 "deleted-resource-is-gone",
@@ -226,8 +264,13 @@ pub async fn run(env: &Env, ctx: &Ctx, scratch: &str) -> WriteOutcome {
 
     // 4. MKCOL: 201 then 405 on a DAV scratch path, 501 elsewhere.
     let dav = ctx.is_dav_path(&base);
-    let ex = seq.send(Probe::One(Request::new("MKCOL", &dir, &host))).await;
-    let made = ex.first().map(|r| (200..300).contains(&r.status)).unwrap_or(false);
+    let ex = seq
+        .send(Probe::One(Request::new("MKCOL", &dir, &host)))
+        .await;
+    let made = ex
+        .first()
+        .map(|r| (200..300).contains(&r.status))
+        .unwrap_or(false);
     if dav {
         seq.record(
             "D-6",
@@ -242,7 +285,9 @@ pub async fn run(env: &Env, ctx: &Ctx, scratch: &str) -> WriteOutcome {
             },
         );
         if made {
-            let ex = seq.send(Probe::One(Request::new("MKCOL", &dir, &host))).await;
+            let ex = seq
+                .send(Probe::One(Request::new("MKCOL", &dir, &host)))
+                .await;
             seq.record(
                 "D-6",
                 "mkcol-existing-405",
@@ -251,7 +296,10 @@ pub async fn run(env: &Env, ctx: &Ctx, scratch: &str) -> WriteOutcome {
                 "405 with Allow lacking MKCOL for MKCOL on an existing collection",
                 ex,
                 |ex| match ex.first() {
-                    Some(r) => Judgement::check(r.status == 405 && !r.has_token("Allow", "MKCOL"), with_fields(r, &["Allow"])),
+                    Some(r) => Judgement::check(
+                        r.status == 405 && !r.has_token("Allow", "MKCOL"),
+                        with_fields(r, &["Allow"]),
+                    ),
                     None => Judgement::error("no response"),
                 },
             );

@@ -49,7 +49,10 @@ impl H1Conn {
             self.stream.flush().await
         };
         match tokio::time::timeout(self.timeout, write).await {
-            Err(_) => Err(ClientError::Timeout(self.timeout, "while sending the request")),
+            Err(_) => Err(ClientError::Timeout(
+                self.timeout,
+                "while sending the request",
+            )),
             Ok(Err(e)) => Err(ClientError::Io(format!("sending the request: {e}"))),
             Ok(Ok(())) => Ok(()),
         }
@@ -102,7 +105,11 @@ impl H1Conn {
                     HeadParse::Partial => {}
                 }
             }
-            if self.fill(self.timeout, "waiting for the response head").await? == 0 {
+            if self
+                .fill(self.timeout, "waiting for the response head")
+                .await?
+                == 0
+            {
                 return Err(if self.buf.is_empty() {
                     ClientError::ClosedWithoutResponse
                 } else {
@@ -116,7 +123,10 @@ impl H1Conn {
     }
 
     /// Reads responses until a final one; returns the interim ones too.
-    pub async fn read_final(&mut self, head_request: bool) -> Result<(Vec<RawResponse>, RawResponse), ClientError> {
+    pub async fn read_final(
+        &mut self,
+        head_request: bool,
+    ) -> Result<(Vec<RawResponse>, RawResponse), ClientError> {
         let mut interim = Vec::new();
         loop {
             let r = self.read_response(head_request).await?;
@@ -143,7 +153,11 @@ impl H1Conn {
         }
     }
 
-    async fn read_body(&mut self, r: &mut RawResponse, head_request: bool) -> Result<(), ClientError> {
+    async fn read_body(
+        &mut self,
+        r: &mut RawResponse,
+        head_request: bool,
+    ) -> Result<(), ClientError> {
         // RFC 9112 §6.3: HEAD, 1xx, 204 and 304 end at the header section.
         if head_request || (100..200).contains(&r.status) || r.status == 204 || r.status == 304 {
             r.framing = Framing::None;
@@ -155,7 +169,10 @@ impl H1Conn {
                 r.framing = Framing::Chunked;
                 return self.read_chunked(r).await;
             }
-            r.framing_problem = Some(format!("Transfer-Encoding {:?} does not end in chunked", te.join(", ")));
+            r.framing_problem = Some(format!(
+                "Transfer-Encoding {:?} does not end in chunked",
+                te.join(", ")
+            ));
             r.framing = Framing::UntilClose;
             return self.read_until_close(r).await;
         }
@@ -167,7 +184,8 @@ impl H1Conn {
                 }
                 None => {
                     let values: Vec<&str> = r.header_all("content-length").collect();
-                    r.framing_problem = Some(format!("invalid Content-Length {:?}", values.join(", ")));
+                    r.framing_problem =
+                        Some(format!("invalid Content-Length {:?}", values.join(", ")));
                 }
             }
         }
@@ -193,7 +211,9 @@ impl H1Conn {
         r.body = self.buf.drain(..keep).collect();
         if keep < want {
             r.body_complete = false;
-            r.framing_problem = Some(format!("body larger than {BODY_CAP} octets; not read to the end"));
+            r.framing_problem = Some(format!(
+                "body larger than {BODY_CAP} octets; not read to the end"
+            ));
             self.eof = true;
         }
         Ok(())
@@ -207,7 +227,10 @@ impl H1Conn {
                 self.eof = true;
                 return Ok(());
             }
-            match self.fill(self.timeout, "reading a close-delimited body").await {
+            match self
+                .fill(self.timeout, "reading a close-delimited body")
+                .await
+            {
                 Ok(0) => {
                     r.body = std::mem::take(&mut self.buf);
                     return Ok(());
@@ -217,8 +240,10 @@ impl H1Conn {
                     // The server neither framed the body nor closed.
                     r.body = std::mem::take(&mut self.buf);
                     r.body_complete = false;
-                    r.framing_problem
-                        .get_or_insert_with(|| "no Content-Length or chunked framing, and the connection stayed open".into());
+                    r.framing_problem.get_or_insert_with(|| {
+                        "no Content-Length or chunked framing, and the connection stayed open"
+                            .into()
+                    });
                     return Ok(());
                 }
                 Err(e) => return Err(e),
@@ -238,7 +263,9 @@ impl H1Conn {
                 return Err(ClientError::BadChunk("chunk-size line too long".into()));
             }
             if self.fill(self.timeout, "reading a chunked body").await? == 0 {
-                return Err(ClientError::BadChunk("connection closed inside the chunked body".into()));
+                return Err(ClientError::BadChunk(
+                    "connection closed inside the chunked body".into(),
+                ));
             }
         }
     }
@@ -254,7 +281,8 @@ impl H1Conn {
                 while !self.line().await?.is_empty() {}
                 return Ok(());
             }
-            let size = usize::try_from(size).map_err(|_| ClientError::BadChunk("chunk too large".into()))?;
+            let size = usize::try_from(size)
+                .map_err(|_| ClientError::BadChunk("chunk too large".into()))?;
             while self.buf.len() < size {
                 if self.fill(self.timeout, "reading a chunk").await? == 0 {
                     r.body_complete = false;
@@ -263,7 +291,9 @@ impl H1Conn {
                 }
                 if r.body.len() + self.buf.len() > BODY_CAP {
                     r.body_complete = false;
-                    r.framing_problem = Some(format!("body larger than {BODY_CAP} octets; not read to the end"));
+                    r.framing_problem = Some(format!(
+                        "body larger than {BODY_CAP} octets; not read to the end"
+                    ));
                     self.eof = true;
                     return Ok(());
                 }
@@ -271,7 +301,9 @@ impl H1Conn {
             r.body.extend(self.buf.drain(..size));
             let end = self.line().await?;
             if !end.is_empty() {
-                return Err(ClientError::BadChunk("chunk data not followed by CRLF".into()));
+                return Err(ClientError::BadChunk(
+                    "chunk data not followed by CRLF".into(),
+                ));
             }
         }
     }

@@ -29,17 +29,31 @@ fn h2_err(context: &str, e: impl std::fmt::Display) -> ClientError {
 
 /// Header fields that HTTP/2 forbids (RFC 9113 §8.2.2) or replaces with pseudo-headers.
 fn is_h1_only_field(name: &str) -> bool {
-    ["host", "connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "te"]
-        .iter()
-        .any(|n| name.eq_ignore_ascii_case(n))
+    [
+        "host",
+        "connection",
+        "keep-alive",
+        "proxy-connection",
+        "transfer-encoding",
+        "upgrade",
+        "te",
+    ]
+    .iter()
+    .any(|n| name.eq_ignore_ascii_case(n))
 }
 
 impl H2Conn {
     /// Connects and performs the HTTP/2 handshake.
-    pub async fn connect(target: &Target, tls: &TlsSettings, timeout: Duration) -> Result<H2Conn, ClientError> {
+    pub async fn connect(
+        target: &Target,
+        tls: &TlsSettings,
+        timeout: Duration,
+    ) -> Result<H2Conn, ClientError> {
         let stream = Stream::connect(target, tls, &[b"h2"], timeout).await?;
         if target.scheme == Scheme::Https && stream.alpn().as_deref() != Some(b"h2".as_slice()) {
-            return Err(ClientError::H2("the server did not select h2 in the TLS ALPN exchange".into()));
+            return Err(ClientError::H2(
+                "the server did not select h2 in the TLS ALPN exchange".into(),
+            ));
         }
         let (sender, connection) = tokio::time::timeout(timeout, h2::client::handshake(stream))
             .await
@@ -77,12 +91,17 @@ impl H2Conn {
         headers: &[(String, String)],
         body: &[u8],
     ) -> Result<RawResponse, ClientError> {
-        let method = http::Method::from_bytes(method.as_bytes()).map_err(|e| h2_err("method", e))?;
-        let mut builder = http::Request::builder().method(method).uri(format!("{}{}", self.base, path));
+        let method =
+            http::Method::from_bytes(method.as_bytes()).map_err(|e| h2_err("method", e))?;
+        let mut builder = http::Request::builder()
+            .method(method)
+            .uri(format!("{}{}", self.base, path));
         for (name, value) in headers.iter().filter(|(n, _)| !is_h1_only_field(n)) {
             builder = builder.header(name.as_str(), value.as_str());
         }
-        let request = builder.body(()).map_err(|e| h2_err("building the request", e))?;
+        let request = builder
+            .body(())
+            .map_err(|e| h2_err("building the request", e))?;
         let sender = self.sender.clone();
         let mut sender = sender.ready().await.map_err(|e| h2_err("connection", e))?;
         let (response, mut send) = sender
@@ -101,7 +120,12 @@ impl H2Conn {
             headers: parts
                 .headers
                 .iter()
-                .map(|(n, v)| (n.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+                .map(|(n, v)| {
+                    (
+                        n.as_str().to_string(),
+                        String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                    )
+                })
                 .collect(),
             malformed_lines: Vec::new(),
             obs_fold: false,

@@ -96,8 +96,13 @@ impl RawResponse {
 
     /// The media type of `Content-Type` without parameters, lower-cased.
     pub fn media_type(&self) -> Option<String> {
-        self.header("content-type")
-            .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
+        self.header("content-type").map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        })
     }
 
     /// True for 1xx responses other than 101.
@@ -270,22 +275,31 @@ mod tests {
     #[test]
     fn tolerates_bare_lf_missing_reason_and_garbage_lines() {
         let (r, _) = done(b"HTTP/1.0 200\nX: 1\nbroken line\n\n");
-        assert_eq!((r.status, r.reason.as_str(), r.version.as_str()), (200, "", "HTTP/1.0"));
+        assert_eq!(
+            (r.status, r.reason.as_str(), r.version.as_str()),
+            (200, "", "HTTP/1.0")
+        );
         assert_eq!(r.malformed_lines, vec!["broken line".to_string()]);
     }
 
     #[test]
     fn reports_non_http_at_once() {
-        assert!(matches!(parse_head(b"SSH-2.0-OpenSSH"), HeadParse::NotHttp(_)));
+        assert!(matches!(
+            parse_head(b"SSH-2.0-OpenSSH"),
+            HeadParse::NotHttp(_)
+        ));
         assert!(matches!(parse_head(b"HTT"), HeadParse::Partial));
-        assert!(matches!(parse_head(b"HTTP/1.1 2x0 OK\r\n\r\n"), HeadParse::NotHttp(_)));
+        assert!(matches!(
+            parse_head(b"HTTP/1.1 2x0 OK\r\n\r\n"),
+            HeadParse::NotHttp(_)
+        ));
     }
 
     #[test]
     fn empty_allow_is_some_empty() {
         let (r, _) = done(b"HTTP/1.1 405 X\r\nAllow:\r\n\r\n");
         assert_eq!(r.allow(), Some(vec![]));
-        assert!(r.has_token("allow", "GET") == false);
+        assert!(!r.has_token("allow", "GET"));
     }
 
     #[test]

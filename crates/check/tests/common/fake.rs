@@ -77,7 +77,9 @@ pub async fn start(behaviour: Behaviour) -> Fake {
     let shared = store.clone();
     let task = tokio::spawn(async move {
         loop {
-            let Ok((sock, _)) = listener.accept().await else { return };
+            let Ok((sock, _)) = listener.accept().await else {
+                return;
+            };
             let b = behaviour.clone();
             let st = shared.clone();
             tokio::spawn(async move {
@@ -101,7 +103,9 @@ pub async fn start_tls(behaviour: Behaviour, acceptor: tokio_rustls::TlsAcceptor
     let shared = store.clone();
     let task = tokio::spawn(async move {
         loop {
-            let Ok((sock, _)) = listener.accept().await else { return };
+            let Ok((sock, _)) = listener.accept().await else {
+                return;
+            };
             let b = behaviour.clone();
             let st = shared.clone();
             let acc = acceptor.clone();
@@ -120,7 +124,11 @@ pub async fn start_tls(behaviour: Behaviour, acceptor: tokio_rustls::TlsAcceptor
     }
 }
 
-async fn serve(sock: TcpStream, b: Behaviour, store: Arc<Mutex<HashMap<String, Vec<u8>>>>) -> std::io::Result<()> {
+async fn serve(
+    sock: TcpStream,
+    b: Behaviour,
+    store: Arc<Mutex<HashMap<String, Vec<u8>>>>,
+) -> std::io::Result<()> {
     match b {
         Behaviour::CloseImmediately => return Ok(()),
         Behaviour::Hang => {
@@ -157,10 +165,16 @@ pub struct Req {
 
 impl Req {
     fn header(&self, n: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(n)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(n))
+            .map(|(_, v)| v.as_str())
     }
     fn count(&self, n: &str) -> usize {
-        self.headers.iter().filter(|(k, _)| k.eq_ignore_ascii_case(n)).count()
+        self.headers
+            .iter()
+            .filter(|(k, _)| k.eq_ignore_ascii_case(n))
+            .count()
     }
 }
 
@@ -175,7 +189,10 @@ pub struct Resp {
 fn resp(status: u16, headers: &[(&str, &str)], body: &[u8]) -> Resp {
     Resp {
         status,
-        headers: headers.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect(),
+        headers: headers
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect(),
         body: body.to_vec(),
         close: false,
     }
@@ -184,9 +201,23 @@ fn resp(status: u16, headers: &[(&str, &str)], body: &[u8]) -> Resp {
 fn error(status: u16, req_accept: Option<&str>) -> Resp {
     if req_accept.is_some_and(|a| a.contains("application/problem+json")) {
         let body = format!("{{\"status\":{status},\"title\":\"error\"}}");
-        return resp(status, &[("Content-Type", "application/problem+json"), ("Vary", "Accept")], body.as_bytes());
+        return resp(
+            status,
+            &[
+                ("Content-Type", "application/problem+json"),
+                ("Vary", "Accept"),
+            ],
+            body.as_bytes(),
+        );
     }
-    resp(status, &[("Content-Type", "text/plain; charset=utf-8"), ("Vary", "Accept")], format!("error {status}\n").as_bytes())
+    resp(
+        status,
+        &[
+            ("Content-Type", "text/plain; charset=utf-8"),
+            ("Vary", "Accept"),
+        ],
+        format!("error {status}\n").as_bytes(),
+    )
 }
 
 fn reason(status: u16) -> &'static str {
@@ -210,7 +241,9 @@ fn reason(status: u16) -> &'static str {
 const TOKEN_EXTRA: &[u8] = b"!#$%&'*+-.^_`|~";
 
 fn is_token(s: &str) -> bool {
-    !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || TOKEN_EXTRA.contains(&b))
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || TOKEN_EXTRA.contains(&b))
 }
 
 /// Outcome of reading one request head from the buffer.
@@ -270,7 +303,9 @@ fn parse(buf: &[u8]) -> Head {
     }
     let mut headers = Vec::new();
     for l in lines {
-        let Some((n, v)) = l.split_once(':') else { return bad() };
+        let Some((n, v)) = l.split_once(':') else {
+            return bad();
+        };
         if n.is_empty() || n.ends_with(' ') || n.ends_with('\t') {
             return bad();
         }
@@ -288,7 +323,11 @@ fn parse(buf: &[u8]) -> Head {
     )
 }
 
-async fn serve_h1<S>(mut sock: S, b: Behaviour, store: Arc<Mutex<HashMap<String, Vec<u8>>>>) -> std::io::Result<()>
+async fn serve_h1<S>(
+    mut sock: S,
+    b: Behaviour,
+    store: Arc<Mutex<HashMap<String, Vec<u8>>>>,
+) -> std::io::Result<()>
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
 {
@@ -334,7 +373,11 @@ where
         // Framing checks before anything else (RFC 9112 §6).
         let te: Vec<String> = req
             .header("transfer-encoding")
-            .map(|v| v.split(',').map(|s| s.trim().to_ascii_lowercase()).collect())
+            .map(|v| {
+                v.split(',')
+                    .map(|s| s.trim().to_ascii_lowercase())
+                    .collect()
+            })
             .unwrap_or_default();
         let cl = req.header("content-length").map(str::to_string);
         let close = |r: Resp| Resp { close: true, ..r };
@@ -419,7 +462,8 @@ where
 /// Answers that follow from the request head alone (used for 100-continue).
 fn route_head_only(req: &Req) -> Option<Resp> {
     match req.method.as_str() {
-        "GET" | "HEAD" | "OPTIONS" | "PUT" | "DELETE" | "POST" | "TRACE" | "PROPFIND" | "SEARCH" | "MKCOL" => None,
+        "GET" | "HEAD" | "OPTIONS" | "PUT" | "DELETE" | "POST" | "TRACE" | "PROPFIND"
+        | "SEARCH" | "MKCOL" => None,
         _ => Some(error(501, req.header("accept"))),
     }
 }
@@ -430,16 +474,31 @@ const DAV_ALLOW: &str = "GET, HEAD, PUT, DELETE, OPTIONS, MKCOL, PROPFIND, SEARC
 fn route(req: &Req, dev: Option<Deviation>, store: &Mutex<HashMap<String, Vec<u8>>>) -> Resp {
     let accept = req.header("accept");
     let mut path = req.target.clone();
-    if let Some(rest) = path.strip_prefix("http://").or_else(|| path.strip_prefix("https://")) {
-        path = rest.find('/').map(|i| rest[i..].to_string()).unwrap_or_else(|| "/".into());
+    if let Some(rest) = path
+        .strip_prefix("http://")
+        .or_else(|| path.strip_prefix("https://"))
+    {
+        path = rest
+            .find('/')
+            .map(|i| rest[i..].to_string())
+            .unwrap_or_else(|| "/".into());
     }
     let m = req.method.as_str();
     if m == "CONNECT" {
-        let has_port = path.rsplit_once(':').is_some_and(|(_, p)| p.parse::<u16>().is_ok());
-        return Resp { close: true, ..error(if has_port { 501 } else { 400 }, accept) };
+        let has_port = path
+            .rsplit_once(':')
+            .is_some_and(|(_, p)| p.parse::<u16>().is_ok());
+        return Resp {
+            close: true,
+            ..error(if has_port { 501 } else { 400 }, accept)
+        };
     }
     if path == "*" {
-        return if m == "OPTIONS" { resp(200, &[], b"") } else { error(400, accept) };
+        return if m == "OPTIONS" {
+            resp(200, &[], b"")
+        } else {
+            error(400, accept)
+        };
     }
     if !path.starts_with('/') {
         return error(400, accept);
@@ -447,8 +506,18 @@ fn route(req: &Req, dev: Option<Deviation>, store: &Mutex<HashMap<String, Vec<u8
     let dav = path.starts_with("/dav/");
     let scratch = path.starts_with("/scratch/");
     let known = ["GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "TRACE"].contains(&m);
-    let dav_method = ["PROPFIND", "PROPPATCH", "MKCOL", "COPY", "MOVE", "LOCK", "UNLOCK", "SEARCH"].contains(&m);
-    if !known && !(dav && dav_method) {
+    let dav_method = [
+        "PROPFIND",
+        "PROPPATCH",
+        "MKCOL",
+        "COPY",
+        "MOVE",
+        "LOCK",
+        "UNLOCK",
+        "SEARCH",
+    ]
+    .contains(&m);
+    if !(known || (dav && dav_method)) {
         if dev == Some(Deviation::UnknownMethod405NoAllow) {
             return error(405, accept);
         }
@@ -456,7 +525,15 @@ fn route(req: &Req, dev: Option<Deviation>, store: &Mutex<HashMap<String, Vec<u8
     }
     let allow = if dav { DAV_ALLOW } else { ALLOW };
     match m {
-        "OPTIONS" if dav => resp(200, &[("Allow", allow), ("DAV", "1, 2"), ("DASL", "<DAV:basicsearch>")], b""),
+        "OPTIONS" if dav => resp(
+            200,
+            &[
+                ("Allow", allow),
+                ("DAV", "1, 2"),
+                ("DASL", "<DAV:basicsearch>"),
+            ],
+            b"",
+        ),
         "OPTIONS" => resp(200, &[("Allow", allow)], b""),
         "TRACE" if dev == Some(Deviation::TraceEchoesCookie) => {
             let mut echo = format!("TRACE {} HTTP/1.1\r\n", req.target);
@@ -467,12 +544,17 @@ fn route(req: &Req, dev: Option<Deviation>, store: &Mutex<HashMap<String, Vec<u8
         }
         "TRACE" if dev == Some(Deviation::TraceInAllow) => {
             let mut r = error(405, accept);
-            r.headers.push(("Allow".into(), "GET, HEAD, OPTIONS, TRACE".into()));
+            r.headers
+                .push(("Allow".into(), "GET, HEAD, OPTIONS, TRACE".into()));
             r
         }
         "GET" | "HEAD" if path == "/a.txt" || path == "/" || dav => resp(
             200,
-            &[("Content-Type", "text/plain"), ("ETag", "\"abc\""), ("Last-Modified", "Mon, 01 Jan 2024 00:00:00 GMT")],
+            &[
+                ("Content-Type", "text/plain"),
+                ("ETag", "\"abc\""),
+                ("Last-Modified", "Mon, 01 Jan 2024 00:00:00 GMT"),
+            ],
             b"hello\n",
         ),
         "GET" | "HEAD" if scratch => match store.lock().map(|s| s.get(&path).cloned()) {
@@ -483,11 +565,22 @@ fn route(req: &Req, dev: Option<Deviation>, store: &Mutex<HashMap<String, Vec<u8
         "PUT" if scratch => {
             let mut s = store.lock().expect("store");
             let existed = s.insert(path, req.body.clone()).is_some();
-            if existed { resp(204, &[], b"") } else { resp(201, &[], b"") }
+            if existed {
+                resp(204, &[], b"")
+            } else {
+                resp(201, &[], b"")
+            }
         }
         "DELETE" if scratch => {
-            let removed = store.lock().map(|mut s| s.remove(&path).is_some()).unwrap_or(false);
-            if removed { resp(204, &[], b"") } else { error(404, accept) }
+            let removed = store
+                .lock()
+                .map(|mut s| s.remove(&path).is_some())
+                .unwrap_or(false);
+            if removed {
+                resp(204, &[], b"")
+            } else {
+                error(404, accept)
+            }
         }
         "PROPFIND" => {
             let body = String::from_utf8_lossy(&req.body);
@@ -497,7 +590,11 @@ fn route(req: &Req, dev: Option<Deviation>, store: &Mutex<HashMap<String, Vec<u8
             let xml = format!(
                 "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<D:multistatus xmlns:D=\"DAV:\"><D:response><D:href>{path}</D:href><D:propstat><D:prop/><D:status>HTTP/1.1 200 OK</D:status></D:propstat></D:response></D:multistatus>"
             );
-            resp(207, &[("Content-Type", "application/xml; charset=\"utf-8\"")], xml.as_bytes())
+            resp(
+                207,
+                &[("Content-Type", "application/xml; charset=\"utf-8\"")],
+                xml.as_bytes(),
+            )
         }
         "SEARCH" => resp(
             207,
@@ -512,7 +609,12 @@ fn route(req: &Req, dev: Option<Deviation>, store: &Mutex<HashMap<String, Vec<u8
     }
 }
 
-async fn write_resp<S>(sock: &mut S, r: Resp, head: bool, dev: Option<Deviation>) -> std::io::Result<()>
+async fn write_resp<S>(
+    sock: &mut S,
+    r: Resp,
+    head: bool,
+    dev: Option<Deviation>,
+) -> std::io::Result<()>
 where
     S: tokio::io::AsyncWrite + Unpin,
 {
@@ -557,7 +659,9 @@ async fn serve_h2(sock: TcpStream, b: Behaviour) -> std::io::Result<()> {
         _ => None,
     };
     let store: Mutex<HashMap<String, Vec<u8>>> = Mutex::default();
-    let Ok(mut conn) = h2::server::handshake(sock).await else { return Ok(()) };
+    let Ok(mut conn) = h2::server::handshake(sock).await else {
+        return Ok(());
+    };
     while let Some(Ok((request, mut respond))) = conn.accept().await {
         let (parts, mut body) = request.into_parts();
         let mut data = Vec::new();
@@ -567,12 +671,21 @@ async fn serve_h2(sock: TcpStream, b: Behaviour) -> std::io::Result<()> {
         }
         let req = Req {
             method: parts.method.as_str().to_string(),
-            target: parts.uri.path_and_query().map(|p| p.as_str().to_string()).unwrap_or_else(|| "/".into()),
+            target: parts
+                .uri
+                .path_and_query()
+                .map(|p| p.as_str().to_string())
+                .unwrap_or_else(|| "/".into()),
             version: "HTTP/2".into(),
             headers: parts
                 .headers
                 .iter()
-                .map(|(n, v)| (n.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+                .map(|(n, v)| {
+                    (
+                        n.as_str().to_string(),
+                        String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                    )
+                })
                 .collect(),
             body: data,
         };
@@ -582,7 +695,9 @@ async fn serve_h2(sock: TcpStream, b: Behaviour) -> std::io::Result<()> {
         } else {
             route(&req, dev, &store)
         };
-        let mut builder = http::Response::builder().status(r.status).header("date", "Mon, 01 Jan 2024 00:00:00 GMT");
+        let mut builder = http::Response::builder()
+            .status(r.status)
+            .header("date", "Mon, 01 Jan 2024 00:00:00 GMT");
         for (n, v) in &r.headers {
             builder = builder.header(n.as_str(), v.as_str());
         }
@@ -593,7 +708,9 @@ async fn serve_h2(sock: TcpStream, b: Behaviour) -> std::io::Result<()> {
         } else if send_body {
             builder = builder.header("content-length", r.body.len());
         }
-        let Ok(response) = builder.body(()) else { continue };
+        let Ok(response) = builder.body(()) else {
+            continue;
+        };
         if let Ok(mut stream) = respond.send_response(response, !send_body) {
             if send_body {
                 let _ = stream.send_data(Bytes::from(r.body), true);

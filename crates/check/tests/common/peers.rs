@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 /// A running peer server.
 pub struct Peer {
-    /// `http://127.0.0.1:port`
+    /// `http://127.0.0.1:port` (`https://` for [`Kind::NginxH2`])
     pub url: String,
     child: Child,
     /// Keeps the prefix (pid, logs, temp paths, www) alive until the peer stops.
@@ -40,6 +40,8 @@ pub enum Kind {
     Nginx,
     /// /usr/sbin/apache2 with tests/peers/apache2.conf
     Apache,
+    /// /usr/sbin/nginx with tests/peers/nginx-h2.conf (TLS, ALPN h2, self-signed).
+    NginxH2,
 }
 
 fn repo_root() -> PathBuf {
@@ -64,7 +66,7 @@ fn is_root() -> bool {
 /// The binary of a peer, if installed.
 pub fn binary(kind: Kind) -> Option<PathBuf> {
     let p = PathBuf::from(match kind {
-        Kind::Nginx => "/usr/sbin/nginx",
+        Kind::Nginx | Kind::NginxH2 => "/usr/sbin/nginx",
         Kind::Apache => "/usr/sbin/apache2",
     });
     p.exists().then_some(p)
@@ -82,10 +84,26 @@ pub fn start(kind: Kind) -> Peer {
     let port = free_port();
     let (template, name) = match kind {
         Kind::Nginx => ("nginx.conf", "nginx.conf"),
+        Kind::NginxH2 => ("nginx-h2.conf", "nginx.conf"),
         Kind::Apache => ("apache2.conf", "apache2.conf"),
     };
-    let text = std::fs::read_to_string(repo_root().join("tests/peers").join(template)).expect("peer config");
-    let (user, group) = if is_root() { ("nobody", "nogroup") } else { ("#-1", "#-1") };
+    let scheme = match kind {
+        Kind::NginxH2 => {
+            let cert =
+                rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).expect("cert");
+            std::fs::write(prefix.join("cert.pem"), cert.cert.pem()).expect("cert.pem");
+            std::fs::write(prefix.join("key.pem"), cert.key_pair.serialize_pem()).expect("key.pem");
+            "https"
+        }
+        Kind::Nginx | Kind::Apache => "http",
+    };
+    let text = std::fs::read_to_string(repo_root().join("tests/peers").join(template))
+        .expect("peer config");
+    let (user, group) = if is_root() {
+        ("nobody", "nogroup")
+    } else {
+        ("#-1", "#-1")
+    };
     let conf = text
         .replace("@PREFIX@", &prefix.to_string_lossy())
         .replace("@PORT@", &port.to_string())
@@ -94,13 +112,21 @@ pub fn start(kind: Kind) -> Peer {
     let conf_path = prefix.join(name);
     std::fs::write(&conf_path, conf).expect("write config");
     // Apache's unprivileged children must be able to read the document root.
-    let _ = Command::new("chmod").args(["-R", "a+rX"]).arg(&prefix).status();
+    let _ = Command::new("chmod")
+        .args(["-R", "a+rX"])
+        .arg(&prefix)
+        .status();
     let out = std::fs::File::create(prefix.join("stdout.log")).expect("log");
     let err = out.try_clone().expect("log");
     let mut cmd = Command::new(&bin);
     match kind {
-        Kind::Nginx => {
-            cmd.arg("-p").arg(&prefix).arg("-c").arg(&conf_path).arg("-e").arg(prefix.join("error.log"));
+        Kind::Nginx | Kind::NginxH2 => {
+            cmd.arg("-p")
+                .arg(&prefix)
+                .arg("-c")
+                .arg(&conf_path)
+                .arg("-e")
+                .arg(prefix.join("error.log"));
         }
         Kind::Apache => {
             cmd.arg("-f").arg(&conf_path).arg("-DFOREGROUND");
@@ -108,7 +134,7 @@ pub fn start(kind: Kind) -> Peer {
     }
     let child = cmd.stdout(out).stderr(err).spawn().expect("spawn peer");
     let peer = Peer {
-        url: format!("http://127.0.0.1:{port}"),
+        url: format!("{scheme}://127.0.0.1:{port}"),
         child,
         dir,
     };
