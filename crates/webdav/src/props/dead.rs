@@ -1,0 +1,143 @@
+//! Dead properties (RFC 4918 §4.1): stored per resource in an internal XML file, written
+//! atomically, so they survive restarts and no URL can reach them.
+//!
+//! - a file `dir/name` keeps its properties in `dir/.methodical-props-name` (names too long
+//!   for that get a hashed store name);
+//! - a collection keeps its own in `collection/.methodical-props`, so they travel with the
+//!   folder when it is renamed, copied or removed.
+
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use methodical_fs::{AtomicFile, INTERNAL_PREFIX};
+
+use crate::xml::{parse, Element, XmlWriter};
+
+/// Namespace of the store file's root element (never sent to clients).
+const STORE_NS: &str = "urn:x-methodical:dead-properties";
+/// Longest file name most filesystems accept.
+const NAME_MAX: usize = 255;
+
+fn dir_store() -> String {
+    format!("{INTERNAL_PREFIX}props")
+}
+
+/// The store file name for a member file called `name`.
+pub fn file_store_name(name: &str) -> String {
+    let direct = format!("{INTERNAL_PREFIX}props-{name}");
+    if direct.len() <= NAME_MAX {
+        return direct;
+    }
+    // FNV-1a: stable across processes and versions, unlike std's hasher.
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in name.as_bytes() {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{INTERNAL_PREFIX}propsh-{h:016x}-{}", name.len())
+}
+
+/// Is `name` a property store of a member file?
+pub fn is_store_name(name: &str) -> bool {
+    name.strip_prefix(INTERNAL_PREFIX).is_some_and(|rest| rest.starts_with("props-") || rest.starts_with("propsh-"))
+}
+
+/// Where the properties of the resource at `path` live.
+pub fn store_path(path: &Path, is_dir: bool) -> Option<PathBuf> {
+    if is_dir {
+        return Some(path.join(dir_store()));
+    }
+    let name = path.file_name()?.to_str()?;
+    Some(path.parent()?.join(file_store_name(name)))
+}
+
+/// Reads the dead properties of a resource (none when there is no store).
+pub fn load(path: &Path, is_dir: bool) -> io::Result<Vec<Element>> {
+    let Some(store) = store_path(path, is_dir) else { return Ok(Vec::new()) };
+    let bytes = match std::fs::read(&store) {
+        Ok(b) => b,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e),
+    };
+    let root = parse(&bytes).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+    Ok(root.elements().cloned().collect())
+}
+
+/// Replaces the dead properties of a resource, atomically (temporary file, fsync, rename).
+/// An empty list removes the store.
+pub fn save(path: &Path, is_dir: bool, props: &[Element]) -> io::Result<()> {
+    let store = store_path(path, is_dir).ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "no store path"))?;
+    if props.is_empty() {
+        return match std::fs::remove_file(&store) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
+            _ => Ok(()),
+        };
+    }
+    let mut w = XmlWriter::new();
+    w.start(STORE_NS, "properties");
+    for p in props {
+        w.element(p);
+    }
+    w.end();
+    let body = w.finish();
+    let mut file = AtomicFile::create(&store)?;
+    file.file().write_all(&body)?;
+    file.commit()
+}
+
+/// Removes the store of a file (a folder's store goes with the folder). A missing store is
+/// not an error.
+pub fn remove_file_store(path: &Path) -> io::Result<()> {
+    if let Some(store) = store_path(path, false) {
+        if let Err(e) = std::fs::remove_file(store) {
+            if e.kind() != io::ErrorKind::NotFound {
+                return Err(e);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Copies the dead properties of `from` to `to` (replacing whatever `to` had).
+pub fn copy(from: &Path, to: &Path, is_dir: bool) -> io::Result<()> {
+    let props = load(from, is_dir)?;
+    save(to, is_dir, &props)
+}
+
+/// Moves the store of the file `from` to belong to `to` (folders carry theirs).
+pub fn rename_file_store(from: &Path, to: &Path) -> io::Result<()> {
+    let (Some(a), Some(b)) = (store_path(from, false), store_path(to, false)) else { return Ok(()) };
+    match std::fs::rename(&a, &b) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => remove_file_store(to),
+        Err(e) => Err(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn store_names_are_internal_and_bounded() {
+        assert!(methodical_fs::is_internal_name(&file_store_name("a.txt")));
+        assert!(is_store_name(&file_store_name("a.txt")));
+        let long = "x".repeat(250);
+        assert!(file_store_name(&long).len() <= NAME_MAX);
+        assert!(is_store_name(&file_store_name(&long)));
+        assert!(!is_store_name(".methodical-tmp-1"));
+    }
+
+    #[test]
+    fn save_load_remove() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("f");
+        std::fs::write(&f, b"x").unwrap();
+        let prop = parse(br#"<p xmlns="urn:a">v<q xmlns="urn:b"/></p>"#).unwrap();
+        save(&f, false, std::slice::from_ref(&prop)).unwrap();
+        assert_eq!(load(&f, false).unwrap(), vec![prop]);
+        save(&f, false, &[]).unwrap();
+        assert!(load(&f, false).unwrap().is_empty());
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+}
