@@ -137,3 +137,46 @@ async fn nginx_over_tls_and_h2_gives_the_same_verdicts_on_both_transports() {
     assert_eq!(first.outcome, Verdict::Error);
     assert!(first.actual.contains("TLS handshake"), "{}", first.actual);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn apache_mod_dav_passes_the_dav_and_write_checks_and_is_cleaned_up() {
+    if skip(Kind::ApacheDav) {
+        return;
+    }
+    let peer = peers::start(Kind::ApacheDav);
+    let mut cfg = CheckConfig::for_url(&format!("{}/a.txt", peer.url)).expect("url");
+    cfg.timeout = Duration::from_secs(3);
+    cfg.dav = Some("/dav/".into());
+    cfg.allow_writes = Some("/dav/".into());
+    let report = run_checks(&cfg).await;
+    eprintln!("Apache+mod_dav fails: {:?}", failing_ids(&report));
+    for (id, name) in [
+        ("D-3", "dav-options"),
+        ("D-4", "propfind-depth-0"),
+        ("D-4", "propfind-malformed-xml"),
+        ("M-17", "put-creates-201"),
+        ("M-17", "put-replaces-200-204"),
+        ("E-7", "100-continue-before-content"),
+        ("D-6", "mkcol-creates-201"),
+        ("D-6", "mkcol-existing-405"),
+    ] {
+        assert_eq!(
+            report.get(id, name).map(|f| f.outcome),
+            Some(Verdict::Pass),
+            "{id}/{name}\n{}",
+            report.render_text(false)
+        );
+    }
+    // mod_dav has no SEARCH: OPTIONS does not offer it and SEARCH is refused.
+    assert_eq!(
+        report.get("S-1", "search-basicsearch").map(|f| f.outcome),
+        Some(Verdict::Pass)
+    );
+    // Everything the write probes created is gone again.
+    let left: Vec<_> = std::fs::read_dir(peer.dir.path().join("www/dav"))
+        .expect("dav dir")
+        .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
+        .collect();
+    assert_eq!(left, vec!["f.txt".to_string()]);
+    assert!(report.notes.is_empty(), "{:?}", report.notes);
+}

@@ -142,10 +142,12 @@ pub async fn run(env: &Env, ctx: &Ctx, scratch: &str) -> WriteOutcome {
         |ex| match ex.first() {
             Some(r) if r.status == 201 => Judgement::pass(r.status_line()),
             Some(r) if (200..300).contains(&r.status) => Judgement::fail(r.status_line()),
-            Some(r) => Judgement::skip(format!(
-                "{}: PUT is not allowed at {file}; no write checks",
+            // Refusals mean "no writes here", which is the operator's choice.
+            Some(r) if matches!(r.status, 401 | 403 | 405 | 501) => Judgement::skip(format!(
+                "{}: PUT is not allowed at {file}; no further write checks",
                 with_fields(r, &["Allow"])
             )),
+            Some(r) => Judgement::fail(format!("{}: PUT failed", r.status_line())),
             None => Judgement::error("no response"),
         },
     );

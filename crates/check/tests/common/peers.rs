@@ -42,6 +42,8 @@ pub enum Kind {
     Apache,
     /// /usr/sbin/nginx with tests/peers/nginx-h2.conf (TLS, ALPN h2, self-signed).
     NginxH2,
+    /// /usr/sbin/apache2 with tests/peers/apache2-dav.conf (mod_dav on /dav/).
+    ApacheDav,
 }
 
 fn repo_root() -> PathBuf {
@@ -67,7 +69,7 @@ fn is_root() -> bool {
 pub fn binary(kind: Kind) -> Option<PathBuf> {
     let p = PathBuf::from(match kind {
         Kind::Nginx | Kind::NginxH2 => "/usr/sbin/nginx",
-        Kind::Apache => "/usr/sbin/apache2",
+        Kind::Apache | Kind::ApacheDav => "/usr/sbin/apache2",
     });
     p.exists().then_some(p)
 }
@@ -86,6 +88,7 @@ pub fn start(kind: Kind) -> Peer {
         Kind::Nginx => ("nginx.conf", "nginx.conf"),
         Kind::NginxH2 => ("nginx-h2.conf", "nginx.conf"),
         Kind::Apache => ("apache2.conf", "apache2.conf"),
+        Kind::ApacheDav => ("apache2.conf", "apache2.conf"),
     };
     let scheme = match kind {
         Kind::NginxH2 => {
@@ -95,7 +98,7 @@ pub fn start(kind: Kind) -> Peer {
             std::fs::write(prefix.join("key.pem"), cert.key_pair.serialize_pem()).expect("key.pem");
             "https"
         }
-        Kind::Nginx | Kind::Apache => "http",
+        Kind::Nginx | Kind::Apache | Kind::ApacheDav => "http",
     };
     let text = std::fs::read_to_string(repo_root().join("tests/peers").join(template))
         .expect("peer config");
@@ -104,13 +107,30 @@ pub fn start(kind: Kind) -> Peer {
     } else {
         ("#-1", "#-1")
     };
-    let conf = text
-        .replace("@PREFIX@", &prefix.to_string_lossy())
-        .replace("@PORT@", &port.to_string())
-        .replace("@USER@", user)
-        .replace("@GROUP@", group);
-    let conf_path = prefix.join(name);
-    std::fs::write(&conf_path, conf).expect("write config");
+    let substitute = |text: &str| {
+        text.replace("@PREFIX@", &prefix.to_string_lossy())
+            .replace("@PORT@", &port.to_string())
+            .replace("@USER@", user)
+            .replace("@GROUP@", group)
+    };
+    let mut conf_path = prefix.join(name);
+    std::fs::write(&conf_path, substitute(&text)).expect("write config");
+    if let Kind::ApacheDav = kind {
+        let dav = std::fs::read_to_string(repo_root().join("tests/peers/apache2-dav.conf"))
+            .expect("dav config");
+        conf_path = prefix.join("apache2-dav.conf");
+        std::fs::write(&conf_path, substitute(&dav)).expect("write dav config");
+        for d in ["www/dav", "davlock"] {
+            std::fs::create_dir_all(prefix.join(d)).expect("dav dirs");
+            std::fs::write(prefix.join("www/dav/f.txt"), "f\n").expect("dav file");
+            if is_root() {
+                let _ = Command::new("chown")
+                    .args(["-R", user])
+                    .arg(prefix.join(d))
+                    .status();
+            }
+        }
+    }
     // Apache's unprivileged children must be able to read the document root.
     let _ = Command::new("chmod")
         .args(["-R", "a+rX"])
@@ -128,7 +148,7 @@ pub fn start(kind: Kind) -> Peer {
                 .arg("-e")
                 .arg(prefix.join("error.log"));
         }
-        Kind::Apache => {
+        Kind::Apache | Kind::ApacheDav => {
             cmd.arg("-f").arg(&conf_path).arg("-DFOREGROUND");
         }
     }
