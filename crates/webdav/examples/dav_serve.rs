@@ -7,9 +7,12 @@
 //! litmus http://127.0.0.1:PORT/dav/
 //! ```
 
+use std::collections::HashMap;
 use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use http::{header, HeaderValue, Method, Request, Response, StatusCode};
@@ -20,9 +23,87 @@ use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use methodical_fs::{Root, Validators};
 use methodical_webdav::{DavConfig, DavContext, MemoryLockStore, WebDav};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpListener;
 
 const PREFIX: &str = "/dav/";
+
+/// Request lines whose target carried a `#fragment`, keyed by (method, target without the
+/// fragment). `http::Uri` silently drops fragments, but a fragment is not allowed in a
+/// request-target (RFC 9112 §3.2), and acting on the truncated URL would be unsafe (litmus
+/// `delete_fragment`). methodical's own HTTP/1 parser sees the raw target; this example
+/// peeks at the bytes instead.
+type Fragments = Arc<Mutex<HashMap<(String, String), usize>>>;
+
+/// Passes bytes through and notes request lines with a fragment.
+struct Sniff<S> {
+    inner: S,
+    line: Vec<u8>,
+    fragments: Fragments,
+}
+
+impl<S> Sniff<S> {
+    fn scan(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            if b != b'\n' {
+                if self.line.len() < 8192 {
+                    self.line.push(b);
+                }
+                continue;
+            }
+            let line = String::from_utf8_lossy(&self.line).trim_end().to_owned();
+            self.line.clear();
+            let mut parts = line.split(' ');
+            if let (Some(method), Some(target), Some(version), None) = (parts.next(), parts.next(), parts.next(), parts.next()) {
+                if version.starts_with("HTTP/1.") && target.contains('#') {
+                    let path = target.split('#').next().unwrap_or("").to_owned();
+                    let mut map = self.fragments.lock().unwrap_or_else(|p| p.into_inner());
+                    *map.entry((method.to_owned(), path)).or_insert(0) += 1;
+                }
+            }
+        }
+    }
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for Sniff<S> {
+    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<std::io::Result<()>> {
+        let before = buf.filled().len();
+        let r = Pin::new(&mut self.inner).poll_read(cx, buf);
+        if let Poll::Ready(Ok(())) = r {
+            let new = buf.filled()[before..].to_vec();
+            self.scan(&new);
+        }
+        r
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for Sniff<S> {
+    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, data: &[u8]) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write(cx, data)
+    }
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+/// Was this request's target sent with a fragment? (Consumes the note.)
+fn had_fragment(fragments: &Fragments, req: &Request<Incoming>) -> bool {
+    let key = (req.method().as_str().to_owned(), req.uri().path_and_query().map(|p| p.as_str().to_owned()).unwrap_or_default());
+    let mut map = fragments.lock().unwrap_or_else(|p| p.into_inner());
+    match map.get_mut(&key) {
+        Some(n) => {
+            *n -= 1;
+            if *n == 0 {
+                map.remove(&key);
+            }
+            true
+        }
+        None => false,
+    }
+}
 
 fn plain(status: StatusCode, text: &str) -> Response<Full<Bytes>> {
     let mut r = Response::new(Full::new(Bytes::from(text.to_owned())));
@@ -56,7 +137,16 @@ fn get(root: &Root, below: &str) -> Response<Full<Bytes>> {
     r
 }
 
-async fn serve(dav: Arc<WebDav>, root: Arc<Root>, addr: SocketAddr, req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
+async fn serve(
+    dav: Arc<WebDav>,
+    root: Arc<Root>,
+    addr: SocketAddr,
+    fragments: Fragments,
+    req: Request<Incoming>,
+) -> Result<Response<Full<Bytes>>, Infallible> {
+    if had_fragment(&fragments, &req) {
+        return Ok(plain(StatusCode::BAD_REQUEST, "a request target must not contain a fragment\n"));
+    }
     let path = req.uri().path().to_owned();
     let below = match path.strip_prefix(PREFIX) {
         Some(b) => b.to_owned(),
@@ -117,8 +207,11 @@ async fn main() -> std::io::Result<()> {
         let (stream, _) = listener.accept().await?;
         let (dav, root) = (Arc::clone(&dav), Arc::clone(&root));
         tokio::spawn(async move {
-            let service = service_fn(move |req| serve(Arc::clone(&dav), Arc::clone(&root), local, req));
-            let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
+            let fragments: Fragments = Arc::default();
+            let io = Sniff { inner: stream, line: Vec::new(), fragments: Arc::clone(&fragments) };
+            let service =
+                service_fn(move |req| serve(Arc::clone(&dav), Arc::clone(&root), local, Arc::clone(&fragments), req));
+            let _ = http1::Builder::new().serve_connection(TokioIo::new(io), service).await;
         });
     }
 }

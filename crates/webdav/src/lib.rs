@@ -291,9 +291,9 @@ impl Inner {
 
     pub(crate) fn dav_header(&self) -> &'static str {
         if self.cfg.read_only {
-            "1"
+            "1, 3"
         } else {
-            "1, 2"
+            "1, 2, 3"
         }
     }
 

@@ -217,7 +217,7 @@ mod tests {
         assert_eq!(h.lists[1].conditions[0], IfCondition::Token { not: true, token: "DAV:no-lock".into() });
         assert_eq!(h.tokens().collect::<Vec<_>>(), ["urn:uuid:1", "DAV:no-lock"]);
 
-        let h = IfHeader::parse("<http://h/dav/a> (<urn:uuid:1>) (W/\"x]\") <http://h/dav/b> (Not[\"y\"])").unwrap();
+        let h = IfHeader::parse("<http://h/dav/a> (<urn:uuid:1>) ([W/\"x]\"]) <http://h/dav/b> (Not[\"y\"])").unwrap();
         assert_eq!(h.lists.len(), 3);
         assert_eq!(h.lists[1].tag.as_deref(), Some("http://h/dav/a"));
         assert_eq!(h.lists[1].conditions[0], IfCondition::ETag { not: false, etag: "W/\"x]\"".into() });

@@ -189,7 +189,8 @@ pub fn write_activelock(w: &mut XmlWriter, lock: &LockInfo, prefix: &str) {
         w.element(owner);
     }
     let timeout = match lock.remaining() {
-        Some(d) => format!("Second-{}", d.as_secs()),
+        // Rounded up, so a fresh lock reports the timeout it was granted.
+        Some(d) => format!("Second-{}", d.as_millis().div_ceil(1000)),
         None => "Infinite".to_owned(),
     };
     w.text_element(DAV, "timeout", &timeout);
