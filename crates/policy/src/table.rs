@@ -28,6 +28,7 @@ pub enum RouteKind {
 #[derive(Debug, Clone)]
 pub struct RouteMethods {
     kind: RouteKind,
+    any: bool,
     implements: MethodSet,
     allowed: MethodSet,
     planned: Vec<(Method, RetryAfter)>,
@@ -43,7 +44,18 @@ impl RouteMethods {
     /// here) and by default allows `allowed` (a subset; the rest get 405). A handler can still
     /// narrow the allowed set per resource when calling [`MethodTable::decide`].
     pub fn origin_with(implements: MethodSet, allowed: MethodSet) -> RouteMethods {
-        RouteMethods { kind: RouteKind::Origin, implements, allowed, planned: Vec::new() }
+        RouteMethods { kind: RouteKind::Origin, any: false, implements, allowed, planned: Vec::new() }
+    }
+
+    /// An origin route whose handler answers every method itself, OPTIONS and TRACE included
+    /// (a fixed maintenance response: every request gets the 503).
+    pub fn origin_any() -> RouteMethods {
+        RouteMethods { kind: RouteKind::Origin, any: true, implements: MethodSet::new(), allowed: MethodSet::new(), planned: Vec::new() }
+    }
+
+    /// Does the handler answer every method itself?
+    pub fn answers_everything(&self) -> bool {
+        self.any
     }
 
     /// A gateway route (see [`RouteKind::Gateway`]).
@@ -51,6 +63,7 @@ impl RouteMethods {
         let allowed = allowlist.clone().unwrap_or_default();
         RouteMethods {
             kind: RouteKind::Gateway { forward_unknown, allowlist },
+            any: false,
             implements: allowed.clone(),
             allowed,
             planned: Vec::new(),
@@ -82,7 +95,7 @@ impl RouteMethods {
     /// Does this route implement `method` (so a refusal is 405, not 501)?
     pub fn is_implemented(&self, method: &Method) -> bool {
         match &self.kind {
-            RouteKind::Origin => is_core(method) || self.implements.contains(method),
+            RouteKind::Origin => self.any || is_core(method) || self.implements.contains(method),
             RouteKind::Gateway { forward_unknown, allowlist } => match allowlist {
                 Some(list) => is_core(method) || list.contains(method),
                 None => *forward_unknown || properties(method).is_some(),
@@ -225,6 +238,9 @@ impl MethodTable {
         F: FnOnce() -> A,
         A: std::borrow::Borrow<MethodSet>,
     {
+        if rm.any {
+            return Outcome::Dispatch;
+        }
         if !rm.is_implemented(method) {
             return Outcome::NotImplemented { retry_after: self.planned(route, method) };
         }
@@ -302,7 +318,7 @@ impl MethodTable {
                     .filter(|id| {
                         let rm = &self.routes[id.0];
                         match rm.kind {
-                            RouteKind::Origin => rm.implements.contains(m),
+                            RouteKind::Origin => rm.any || rm.implements.contains(m),
                             RouteKind::Gateway { .. } => rm.is_implemented(m),
                         }
                     })
@@ -467,6 +483,16 @@ mod tests {
         assert!(matches!(d(listed, "FOO"), Outcome::NotImplemented { .. }));
         assert_eq!(d(listed, "HEAD"), Outcome::Dispatch);
         assert_eq!(d(listed, "OPTIONS"), Outcome::Dispatch);
+    }
+
+    #[test]
+    fn t21_answer_everything_route() {
+        let mut b = MethodTable::builder();
+        let maint = b.route(RouteMethods::origin_any());
+        let t = b.build();
+        for method in ["GET", "FOO", "OPTIONS", "TRACE", "PROPFIND"] {
+            assert_eq!(t.decide(maint, &m(method), MethodSet::new), Outcome::Dispatch, "{method}");
+        }
     }
 
     #[test]

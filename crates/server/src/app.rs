@@ -1,0 +1,74 @@
+//! The configuration compiled into what answers requests: handlers, router, method table.
+//! Built once per configuration (start and reload) and shared read-only behind an `Arc`.
+
+use methodical_policy::{MethodTable, RouteId};
+
+use crate::access_log::AccessLog;
+use crate::config::{Config, ConfigError};
+use crate::error_page::ErrorPages;
+use crate::handlers::Handler;
+use crate::router::Router;
+
+/// One compiled route.
+pub struct Route {
+    /// Its id in the method table.
+    pub id: RouteId,
+    /// URL prefix.
+    pub prefix: String,
+    /// Virtual host, if any.
+    pub host: Option<String>,
+    /// What answers.
+    pub handler: Handler,
+    /// Largest request content (E-5).
+    pub max_body: u64,
+}
+
+/// Everything a request needs, compiled from one configuration.
+pub struct App {
+    /// The configuration it was built from.
+    pub config: Config,
+    pub(crate) routes: Vec<Route>,
+    pub(crate) router: Router,
+    pub(crate) table: MethodTable,
+    pub(crate) errors: ErrorPages,
+    pub(crate) log: AccessLog,
+}
+
+impl App {
+    /// Compiles `config`. Fails only when a handler cannot open what the configuration
+    /// names (a folder removed since validation).
+    pub fn build(config: Config, log: AccessLog) -> Result<App, ConfigError> {
+        let mut table = MethodTable::builder();
+        table.trace(config.trace);
+        for (method, retry_after) in &config.planned {
+            table.plan(method.clone(), *retry_after);
+        }
+        let mut routes = Vec::new();
+        let mut router = Router::default();
+        for rc in &config.routes {
+            let handler = Handler::new(rc).map_err(|e| {
+                ConfigError::new(format!("the route `{}` (line {}) cannot start: {e}", rc.prefix, rc.line))
+                    .help("check that the folders it names exist and are readable")
+            })?;
+            let mut methods = handler.route_methods();
+            for (m, r) in &rc.planned {
+                methods.plan(m.clone(), *r);
+            }
+            let id = table.route(methods);
+            router.add(&rc.prefix, rc.host.as_deref(), id);
+            routes.push(Route { id, prefix: rc.prefix.clone(), host: rc.host.clone(), handler, max_body: rc.max_body });
+        }
+        let errors = ErrorPages { cache_control_405_501: config.error_cache_control.clone() };
+        Ok(App { config, routes, router, table: table.build(), errors, log })
+    }
+
+    /// The method table.
+    pub fn table(&self) -> &MethodTable {
+        &self.table
+    }
+
+    /// The routes, in configuration order.
+    pub fn routes(&self) -> &[Route] {
+        &self.routes
+    }
+}

@@ -1,0 +1,72 @@
+//! Route handlers. Each says which methods it implements (for the method table), which a
+//! resource allows right now, and answers the requests the table dispatches to it. None of
+//! them produces its own 405 or 501: the table does (`crate::service`).
+
+mod respond;
+mod static_files;
+
+use std::borrow::Cow;
+
+use http::{HeaderMap, Request, Response};
+use methodical_policy::{MethodSet, RouteMethods};
+
+pub use respond::RespondHandler;
+pub use static_files::{content_type, entity_tags, evaluate_preconditions, EntityTag, Precondition, StaticHandler};
+
+use crate::body::{Body, RequestBody};
+use crate::config::{HandlerConfig, RouteConfig};
+use crate::error::HttpError;
+
+/// What a route does with the requests dispatched to it.
+pub enum Handler {
+    /// Files from a folder.
+    Static(StaticHandler),
+    /// A fixed response.
+    Respond(RespondHandler),
+}
+
+/// What a handler learns about a request besides the request itself.
+#[derive(Debug, Clone, Copy)]
+pub struct RequestCtx<'a> {
+    /// The route's prefix.
+    pub prefix: &'a str,
+    /// The request path below the prefix, still percent-encoded.
+    pub rest: &'a str,
+}
+
+impl Handler {
+    /// Builds the handler of a route.
+    pub fn new(route: &RouteConfig) -> std::io::Result<Handler> {
+        Ok(match &route.handler {
+            HandlerConfig::Static(s) => Handler::Static(StaticHandler::new(s, route.max_body)?),
+            HandlerConfig::Respond(r) => Handler::Respond(RespondHandler::new(r.clone(), route.max_body)),
+        })
+    }
+
+    /// Which methods the handler implements, for the method table.
+    pub fn route_methods(&self) -> RouteMethods {
+        match self {
+            Handler::Static(s) => s.route_methods(),
+            Handler::Respond(r) => r.route_methods(),
+        }
+    }
+
+    /// The methods the resource at `rest` allows right now.
+    pub fn allowed(&self, _rest: &str) -> Cow<'_, MethodSet> {
+        match self {
+            Handler::Static(s) => Cow::Borrowed(s.allowed()),
+            Handler::Respond(r) => Cow::Borrowed(r.allowed()),
+        }
+    }
+
+    /// Header fields OPTIONS advertises besides Allow (WebDAV's `DAV`, `DASL`).
+    pub fn options_headers(&self, _headers: &mut HeaderMap) {}
+
+    /// Answers a dispatched request.
+    pub async fn handle(&self, req: Request<RequestBody>, ctx: RequestCtx<'_>) -> Result<Response<Body>, HttpError> {
+        match self {
+            Handler::Static(s) => s.handle(req, ctx.rest).await,
+            Handler::Respond(r) => r.handle(req).await,
+        }
+    }
+}

@@ -1,0 +1,177 @@
+//! What the static handler knows about files: metadata, prepared header values and, for
+//! small files, the content. Kept in memory and re-checked against the filesystem at most
+//! once per [`RECHECK`] per file, so a hot file costs no system call per request.
+
+use std::io::Read;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http::HeaderValue;
+use methodical_fs::{Resolved, Root, Validators};
+
+use crate::error::HttpError;
+
+/// How stale an entry may get before the file is stat'ed again.
+pub const RECHECK: Duration = Duration::from_secs(1);
+
+/// A file or folder as last seen.
+#[derive(Debug)]
+pub struct Entry {
+    /// File or folder.
+    pub is_dir: bool,
+    /// The real path (symlinks resolved, inside the root).
+    pub real: PathBuf,
+    /// ETag, Last-Modified, length.
+    pub validators: Validators,
+    /// `ETag` field value.
+    pub etag: HeaderValue,
+    /// `Last-Modified` field value.
+    pub last_modified: HeaderValue,
+    /// `Content-Type` field value.
+    pub content_type: HeaderValue,
+    /// The content, for files up to the in-memory limit.
+    pub content: Option<Bytes>,
+    identity: (u64, u64),
+    checked_ms: AtomicU64,
+}
+
+/// The per-route cache of entries.
+pub struct FileCache {
+    entries: quick_cache::sync::Cache<String, Arc<Entry>, Weigher>,
+    max_file: u64,
+    epoch: Instant,
+}
+
+#[derive(Clone)]
+struct Weigher;
+
+impl quick_cache::Weighter<String, Arc<Entry>> for Weigher {
+    fn weight(&self, key: &String, entry: &Arc<Entry>) -> u64 {
+        (key.len() + 256 + entry.content.as_ref().map_or(0, Bytes::len)) as u64
+    }
+}
+
+impl FileCache {
+    /// A cache holding at most `capacity` octets, keeping files up to `max_file` octets in
+    /// memory.
+    pub fn new(capacity: u64, max_file: u64) -> FileCache {
+        FileCache {
+            entries: quick_cache::sync::Cache::with_weighter(4096, capacity, Weigher),
+            max_file,
+            epoch: Instant::now(),
+        }
+    }
+
+    fn now_ms(&self) -> u64 {
+        self.epoch.elapsed().as_millis() as u64
+    }
+
+    /// The entry for `resolved`, re-checked if older than [`RECHECK`].
+    pub async fn lookup(&self, root: &Root, resolved: &Resolved) -> Result<Arc<Entry>, HttpError> {
+        let now = self.now_ms();
+        let previous = self.entries.get(&resolved.relative);
+        if let Some(e) = &previous {
+            if now.saturating_sub(e.checked_ms.load(Ordering::Relaxed)) < RECHECK.as_millis() as u64 {
+                return Ok(e.clone());
+            }
+        }
+        let (root, target, max_file) = (root.clone(), resolved.clone(), self.max_file);
+        let prev = previous.clone();
+        let entry = tokio::task::spawn_blocking(move || load(&root, &target, prev, max_file, now))
+            .await
+            .map_err(|e| HttpError::Internal(format!("file lookup task failed: {e}")))??;
+        if previous.as_ref().is_none_or(|p| !Arc::ptr_eq(p, &entry)) {
+            self.entries.insert(resolved.relative.clone(), entry.clone());
+        }
+        Ok(entry)
+    }
+}
+
+fn identity(meta: &std::fs::Metadata) -> (u64, u64) {
+    use std::os::unix::fs::MetadataExt;
+    (meta.dev(), meta.ino())
+}
+
+/// Stats (and for small files reads) the target; reuses `previous` when nothing changed.
+fn load(root: &Root, target: &Resolved, previous: Option<Arc<Entry>>, max_file: u64, now: u64) -> Result<Arc<Entry>, HttpError> {
+    let real = root.contain(target)?;
+    for _ in 0..3 {
+        let meta = std::fs::metadata(&real)?;
+        let validators = Validators::from_metadata(&meta);
+        if let Some(p) = &previous {
+            if p.real == real && p.identity == identity(&meta) && p.validators == validators && p.is_dir == meta.is_dir() {
+                p.checked_ms.store(now, Ordering::Relaxed);
+                return Ok(p.clone());
+            }
+        }
+        let content = if meta.is_file() && meta.len() <= max_file {
+            let mut data = Vec::with_capacity(meta.len() as usize);
+            std::fs::File::open(&real)?.read_to_end(&mut data)?;
+            // Changed while we read: start over rather than pair old validators with new bytes.
+            let after = std::fs::metadata(&real)?;
+            if Validators::from_metadata(&after) != validators || data.len() as u64 != meta.len() {
+                continue;
+            }
+            Some(Bytes::from(data))
+        } else {
+            None
+        };
+        return Ok(Arc::new(Entry {
+            is_dir: meta.is_dir(),
+            etag: HeaderValue::from_str(&validators.etag).map_err(|e| HttpError::Internal(e.to_string()))?,
+            last_modified: HeaderValue::from_str(&validators.last_modified_http()).map_err(|e| HttpError::Internal(e.to_string()))?,
+            content_type: content_type(&real),
+            real,
+            validators,
+            content,
+            identity: identity(&meta),
+            checked_ms: AtomicU64::new(now),
+        }));
+    }
+    Err(HttpError::Internal("the file keeps changing while it is read".into()))
+}
+
+/// `Content-Type` by extension; text gets `charset=utf-8`.
+pub fn content_type(path: &std::path::Path) -> HeaderValue {
+    let Some(mime) = mime_guess::from_path(path).first_raw() else {
+        return HeaderValue::from_static("application/octet-stream");
+    };
+    let textual = mime.starts_with("text/")
+        || matches!(mime, "application/javascript" | "application/json" | "application/xml" | "image/svg+xml");
+    let value = if textual { format!("{mime}; charset=utf-8") } else { mime.to_string() };
+    HeaderValue::from_str(&value).unwrap_or_else(|_| HeaderValue::from_static("application/octet-stream"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn content_types() {
+        assert_eq!(content_type(std::path::Path::new("a.txt")), "text/plain; charset=utf-8");
+        assert_eq!(content_type(std::path::Path::new("a.html")), "text/html; charset=utf-8");
+        assert_eq!(content_type(std::path::Path::new("a.png")), "image/png");
+        assert_eq!(content_type(std::path::Path::new("noext")), "application/octet-stream");
+    }
+
+    #[tokio::test]
+    async fn entries_are_reused_until_the_file_changes() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("a.txt"), b"one").unwrap();
+        let root = Root::new(dir.path()).unwrap();
+        let cache = FileCache::new(1 << 20, 1 << 16);
+        let r = root.resolve("/a.txt").unwrap();
+        let first = cache.lookup(&root, &r).await.unwrap();
+        assert_eq!(first.content.as_deref(), Some(&b"one"[..]));
+        let again = cache.lookup(&root, &r).await.unwrap();
+        assert!(Arc::ptr_eq(&first, &again));
+        std::thread::sleep(RECHECK + Duration::from_millis(20));
+        std::fs::write(dir.path().join("a.txt"), b"two!").unwrap();
+        let changed = cache.lookup(&root, &r).await.unwrap();
+        assert_eq!(changed.content.as_deref(), Some(&b"two!"[..]));
+        assert_ne!(changed.validators.etag, first.validators.etag);
+    }
+}

@@ -1,0 +1,223 @@
+//! `static`: files from a folder with validators, conditional and range requests.
+//!
+//! Written on hyper's types rather than taken from tower-http's `ServeDir`, which answers
+//! every method other than GET/HEAD with its own 405 and ignores `If-Range`; here the method
+//! table decides methods, and this handler only serves GET and HEAD.
+
+mod cache;
+mod conditional;
+mod range;
+mod stream;
+
+use std::sync::Arc;
+
+use bytes::{Bytes, BytesMut};
+use http::header::{ACCEPT_RANGES, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, ETAG, LAST_MODIFIED, LOCATION};
+use http::request::Parts;
+use http::{HeaderValue, Method, Request, Response, StatusCode};
+use methodical_fs::Root;
+use methodical_policy::{MethodSet, RouteMethods};
+
+pub use cache::content_type;
+pub use conditional::{entity_tags, evaluate as evaluate_preconditions, EntityTag, Precondition};
+
+use self::cache::{Entry, FileCache};
+use self::range::RangeDecision;
+use crate::body::{Body, RequestBody};
+use crate::config::StaticConfig;
+use crate::error::HttpError;
+
+/// Files up to this size are kept in memory.
+const MEMORY_FILE_LIMIT: u64 = 1024 * 1024;
+/// Memory for cached files, per route.
+const MEMORY_CAPACITY: u64 = 64 * 1024 * 1024;
+/// Multipart range answers of large files are assembled in memory up to this size; beyond,
+/// the whole file is sent (RFC 9110 §14.2 allows ignoring Range).
+const MAX_MULTIPART: u64 = 8 * 1024 * 1024;
+
+/// Serves the files below a root.
+pub struct StaticHandler {
+    root: Root,
+    allowed: MethodSet,
+    index: Vec<String>,
+    cache: FileCache,
+    max_body: u64,
+}
+
+impl StaticHandler {
+    /// Opens the root.
+    pub fn new(config: &StaticConfig, max_body: u64) -> std::io::Result<StaticHandler> {
+        Ok(StaticHandler {
+            root: Root::new(&config.root)?,
+            allowed: MethodSet::from_iter([Method::GET, Method::HEAD]),
+            index: config.index.clone(),
+            cache: FileCache::new(MEMORY_CAPACITY, MEMORY_FILE_LIMIT),
+            max_body,
+        })
+    }
+
+    /// GET and HEAD, on every resource (OPTIONS is answered by the policy).
+    pub fn route_methods(&self) -> RouteMethods {
+        RouteMethods::origin(self.allowed.clone())
+    }
+
+    /// The methods a static resource allows: the same everywhere.
+    pub fn allowed(&self) -> &MethodSet {
+        &self.allowed
+    }
+
+    /// Answers GET or HEAD. Content sent with them means nothing and is read and discarded
+    /// (M-16).
+    pub async fn handle(&self, req: Request<RequestBody>, rest: &str) -> Result<Response<Body>, HttpError> {
+        let (parts, body) = req.into_parts();
+        if body.has_content() {
+            body.collect_limited(self.max_body).await?;
+        }
+        self.serve(&parts, rest).await
+    }
+
+    /// Serves the file or folder at `rest` (the path below the route prefix).
+    pub async fn serve(&self, parts: &Parts, rest: &str) -> Result<Response<Body>, HttpError> {
+        let resolved = self.root.resolve(rest)?;
+        let entry = self.cache.lookup(&self.root, &resolved).await?;
+        if !entry.is_dir {
+            if resolved.trailing_slash && !resolved.relative.is_empty() {
+                // `/a.txt/` names a folder that does not exist.
+                return Err(HttpError::NotFound);
+            }
+            return file_response(parts, &entry);
+        }
+        if !parts.uri.path().ends_with('/') {
+            return Ok(redirect_to_folder(parts));
+        }
+        for index in &self.index {
+            let candidate = if resolved.relative.is_empty() { index.clone() } else { format!("{}/{index}", resolved.relative) };
+            let Ok(index_path) = self.root.resolve(&candidate) else { continue };
+            match self.cache.lookup(&self.root, &index_path).await {
+                Ok(e) if !e.is_dir => return file_response(parts, &e),
+                _ => continue,
+            }
+        }
+        Err(HttpError::Forbidden("This folder has no index page, and folder listings are not enabled here.".into()))
+    }
+}
+
+/// `308` from `/dir` to `/dir/` (the query kept), so relative links inside resolve.
+fn redirect_to_folder(parts: &Parts) -> Response<Body> {
+    let mut location = format!("{}/", parts.uri.path());
+    if let Some(q) = parts.uri.query() {
+        location.push('?');
+        location.push_str(q);
+    }
+    let mut resp = Response::new(Body::from(format!("Moved to {location}\n")));
+    *resp.status_mut() = StatusCode::PERMANENT_REDIRECT;
+    if let Ok(v) = HeaderValue::from_str(&location) {
+        resp.headers_mut().insert(LOCATION, v);
+    }
+    resp.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+    resp
+}
+
+fn file_response(parts: &Parts, entry: &Arc<Entry>) -> Result<Response<Body>, HttpError> {
+    let v = &entry.validators;
+    match conditional::evaluate(&parts.method, &parts.headers, &v.etag, v.last_modified) {
+        Precondition::Proceed => {}
+        Precondition::NotModified => {
+            let mut resp = Response::new(Body::Empty);
+            *resp.status_mut() = StatusCode::NOT_MODIFIED;
+            resp.headers_mut().insert(ETAG, entry.etag.clone());
+            resp.headers_mut().insert(LAST_MODIFIED, entry.last_modified.clone());
+            return Ok(resp);
+        }
+        Precondition::Failed(which) => return Err(HttpError::PreconditionFailed(which)),
+    }
+    let len = v.len;
+    let decision = if parts.method == Method::GET {
+        range::decide(&parts.headers, len, &v.etag, v.last_modified)
+    } else {
+        RangeDecision::Full
+    };
+    let mut resp = Response::new(Body::Empty);
+    let headers = resp.headers_mut();
+    headers.insert(ETAG, entry.etag.clone());
+    headers.insert(LAST_MODIFIED, entry.last_modified.clone());
+    headers.insert(ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    let head = parts.method == Method::HEAD;
+    match decision {
+        RangeDecision::Full => {
+            headers.insert(CONTENT_TYPE, entry.content_type.clone());
+            if head {
+                headers.insert(CONTENT_LENGTH, HeaderValue::from(len));
+            } else {
+                *resp.body_mut() = body_of(entry, 0..len);
+            }
+        }
+        RangeDecision::NotSatisfiable => return Err(HttpError::RangeNotSatisfiable { len }),
+        RangeDecision::Partial(ranges) if ranges.len() == 1 => {
+            let r = ranges[0].clone();
+            headers.insert(CONTENT_TYPE, entry.content_type.clone());
+            headers.insert(CONTENT_RANGE, content_range(&r, len));
+            *resp.status_mut() = StatusCode::PARTIAL_CONTENT;
+            *resp.body_mut() = body_of(entry, r);
+        }
+        RangeDecision::Partial(ranges) => {
+            let total: u64 = ranges.iter().map(|r| r.end - r.start).sum();
+            if entry.content.is_none() && total > MAX_MULTIPART {
+                resp.headers_mut().insert(CONTENT_TYPE, entry.content_type.clone());
+                *resp.body_mut() = body_of(entry, 0..len);
+                return Ok(resp);
+            }
+            let pieces = range_pieces(entry, &ranges)?;
+            let (body, boundary) = multipart(entry, &ranges, &pieces, len);
+            *resp.status_mut() = StatusCode::PARTIAL_CONTENT;
+            resp.headers_mut().insert(
+                CONTENT_TYPE,
+                HeaderValue::from_str(&format!("multipart/byteranges; boundary={boundary}"))
+                    .map_err(|e| HttpError::Internal(e.to_string()))?,
+            );
+            *resp.body_mut() = Body::Full(body);
+        }
+    }
+    Ok(resp)
+}
+
+fn body_of(entry: &Entry, r: std::ops::Range<u64>) -> Body {
+    match &entry.content {
+        Some(c) => Body::from(c.slice(r.start as usize..r.end as usize)),
+        None => stream::file_body(entry.real.clone(), r),
+    }
+}
+
+fn content_range(r: &std::ops::Range<u64>, len: u64) -> HeaderValue {
+    HeaderValue::from_str(&format!("bytes {}-{}/{len}", r.start, r.end - 1)).unwrap_or_else(|_| HeaderValue::from_static("bytes */0"))
+}
+
+/// The content of each range, from memory or read from the file.
+fn range_pieces(entry: &Entry, ranges: &[std::ops::Range<u64>]) -> Result<Vec<Bytes>, HttpError> {
+    use std::io::{Read, Seek, SeekFrom};
+    if let Some(c) = &entry.content {
+        return Ok(ranges.iter().map(|r| c.slice(r.start as usize..r.end as usize)).collect());
+    }
+    let mut file = std::fs::File::open(&entry.real)?;
+    ranges
+        .iter()
+        .map(|r| {
+            let mut buf = vec![0u8; (r.end - r.start) as usize];
+            file.seek(SeekFrom::Start(r.start))?;
+            file.read_exact(&mut buf)?;
+            Ok(Bytes::from(buf))
+        })
+        .collect()
+}
+
+fn multipart(entry: &Entry, ranges: &[std::ops::Range<u64>], pieces: &[Bytes], len: u64) -> (Bytes, String) {
+    let boundary = format!("methodical-{}", &entry.validators.etag.trim_matches('"').replace('-', ""));
+    let ct = entry.content_type.to_str().unwrap_or("application/octet-stream");
+    let mut out = BytesMut::new();
+    for (r, piece) in ranges.iter().zip(pieces) {
+        out.extend_from_slice(format!("\r\n--{boundary}\r\nContent-Type: {ct}\r\nContent-Range: bytes {}-{}/{len}\r\n\r\n", r.start, r.end - 1).as_bytes());
+        out.extend_from_slice(piece);
+    }
+    out.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (out.freeze(), boundary)
+}

@@ -1,0 +1,271 @@
+//! Listeners, connections and the server's life: bind, accept, serve, shut down gracefully.
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use arc_swap::ArcSwap;
+use bytes::BytesMut;
+use http::{Request, Response};
+use tokio::io::AsyncReadExt;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{Notify, Semaphore};
+use tokio_rustls::TlsAcceptor;
+
+use crate::access_log::AccessLog;
+use crate::app::App;
+use crate::body::{Body, RequestBody};
+use crate::config::{Config, ConfigError};
+use crate::connection::{ConnInfo, TlsInfo};
+use crate::http1::{self, H1Service, RequestError, PREFACE};
+use crate::shutdown::{self, Shutdown, ShutdownTrigger};
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The configuration cannot be compiled.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// An address cannot be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A TLS listener cannot be set up.
+    #[error("TLS listener {addr}: {source}")]
+    Tls {
+        /// The address.
+        addr: SocketAddr,
+        /// Why.
+        source: crate::tls::TlsError,
+    },
+    /// The access log cannot be opened.
+    #[error("cannot open the access log: {0}")]
+    Log(std::io::Error),
+}
+
+struct Listener {
+    tcp: TcpListener,
+    tls: Option<TlsAcceptor>,
+}
+
+/// A bound server, not yet accepting.
+pub struct Server {
+    app: Arc<ArcSwap<App>>,
+    listeners: Vec<Listener>,
+    trigger: ShutdownTrigger,
+    tracker: Arc<Tracker>,
+    log: AccessLog,
+}
+
+/// Counts open connections so shutdown can wait for them.
+#[derive(Default)]
+struct Tracker {
+    open: AtomicUsize,
+    idle: Notify,
+    next_id: AtomicU64,
+}
+
+struct ConnGuard(Arc<Tracker>);
+
+impl Drop for ConnGuard {
+    fn drop(&mut self) {
+        if self.0.open.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.0.idle.notify_waiters();
+        }
+    }
+}
+
+impl Tracker {
+    fn enter(self: &Arc<Self>) -> (ConnGuard, u64) {
+        self.open.fetch_add(1, Ordering::AcqRel);
+        (ConnGuard(self.clone()), self.next_id.fetch_add(1, Ordering::Relaxed))
+    }
+
+    async fn wait_idle(&self) {
+        loop {
+            let notified = self.idle.notified();
+            if self.open.load(Ordering::Acquire) == 0 {
+                return;
+            }
+            notified.await;
+        }
+    }
+}
+
+impl Server {
+    /// Compiles the configuration and binds every listener.
+    pub async fn bind(config: Config) -> Result<Server, StartError> {
+        let log = AccessLog::start(&config.log).map_err(StartError::Log)?;
+        let mut listeners = Vec::new();
+        for addr in &config.listen {
+            listeners.push(Listener { tcp: bind(*addr).await?, tls: None });
+        }
+        for t in &config.listen_tls {
+            let acceptor = crate::tls::acceptor(&t.cert, &t.key).map_err(|source| StartError::Tls { addr: t.addr, source })?;
+            listeners.push(Listener { tcp: bind(t.addr).await?, tls: Some(acceptor) });
+        }
+        let app = App::build(config, log.clone())?;
+        let (trigger, _) = shutdown::channel();
+        Ok(Server { app: Arc::new(ArcSwap::from_pointee(app)), listeners, trigger, tracker: Arc::default(), log })
+    }
+
+    /// The bound addresses, with `true` for TLS listeners.
+    pub fn local_addrs(&self) -> Vec<(SocketAddr, bool)> {
+        self.listeners.iter().filter_map(|l| l.tcp.local_addr().ok().map(|a| (a, l.tls.is_some()))).collect()
+    }
+
+    /// Accepts connections until SIGTERM or SIGINT, then stops accepting, lets in-flight
+    /// requests finish within the grace period and returns.
+    pub async fn run(self) -> std::io::Result<()> {
+        let grace = self.app.load().config.limits.shutdown_grace;
+        let max_connections = self.app.load().config.limits.max_connections;
+        let permits = Arc::new(Semaphore::new(max_connections));
+        let mut accept_tasks = Vec::new();
+        for listener in self.listeners {
+            let ctx = AcceptCtx {
+                app: self.app.clone(),
+                shutdown: self.trigger.subscribe(),
+                tracker: self.tracker.clone(),
+                permits: permits.clone(),
+            };
+            accept_tasks.push(tokio::spawn(accept_loop(listener, ctx)));
+        }
+        wait_for_signals(&self.log).await?;
+        tracing::info!("shutting down: no new connections; waiting up to {grace:?} for open requests");
+        self.trigger.trigger();
+        for t in accept_tasks {
+            t.abort();
+        }
+        if tokio::time::timeout(grace, self.tracker.wait_idle()).await.is_err() {
+            tracing::warn!("grace period over with {} connections open; closing them", self.tracker.open.load(Ordering::Acquire));
+        }
+        Ok(())
+    }
+}
+
+async fn bind(addr: SocketAddr) -> Result<TcpListener, StartError> {
+    let socket = if addr.is_ipv4() { tokio::net::TcpSocket::new_v4() } else { tokio::net::TcpSocket::new_v6() }
+        .map_err(|source| StartError::Bind { addr, source })?;
+    socket.set_reuseaddr(true).map_err(|source| StartError::Bind { addr, source })?;
+    socket.bind(addr).map_err(|source| StartError::Bind { addr, source })?;
+    socket.listen(4096).map_err(|source| StartError::Bind { addr, source })
+}
+
+async fn wait_for_signals(log: &AccessLog) -> std::io::Result<()> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    let mut usr1 = signal(SignalKind::user_defined1())?;
+    loop {
+        tokio::select! {
+            _ = term.recv() => return Ok(()),
+            _ = int.recv() => return Ok(()),
+            _ = usr1.recv() => {
+                tracing::info!("SIGUSR1: reopening the access log");
+                log.reopen();
+            }
+        }
+    }
+}
+
+struct AcceptCtx {
+    app: Arc<ArcSwap<App>>,
+    shutdown: Shutdown,
+    tracker: Arc<Tracker>,
+    permits: Arc<Semaphore>,
+}
+
+async fn accept_loop(listener: Listener, mut ctx: AcceptCtx) {
+    loop {
+        let accepted = tokio::select! {
+            a = listener.tcp.accept() => a,
+            () = ctx.shutdown.wait() => return,
+        };
+        let (stream, peer) = match accepted {
+            Ok(a) => a,
+            Err(e) => {
+                // Out of descriptors and the like: back off instead of spinning.
+                tracing::warn!("accept failed: {e}");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let Ok(permit) = ctx.permits.clone().try_acquire_owned() else {
+            // Over the connection limit: closing at once is the cheapest answer.
+            drop(stream);
+            continue;
+        };
+        let local = stream.local_addr().unwrap_or(peer);
+        let (guard, id) = ctx.tracker.enter();
+        // New connections use the configuration current when they are accepted.
+        let app = ctx.app.load_full();
+        let shutdown = ctx.shutdown.clone();
+        let tls = listener.tls.clone();
+        tokio::spawn(async move {
+            let _permit = permit;
+            let _guard = guard;
+            let info = ConnInfo { id, peer, local, tls: None };
+            serve_connection(stream, info, tls, app, shutdown).await;
+        });
+    }
+}
+
+async fn serve_connection(stream: TcpStream, mut info: ConnInfo, tls: Option<TlsAcceptor>, app: Arc<App>, shutdown: Shutdown) {
+    let _ = stream.set_nodelay(true);
+    let h1 = app.config.limits.h1.clone();
+    match tls {
+        None => serve_cleartext(stream, info, app, shutdown, &h1).await,
+        Some(acceptor) => {
+            let Ok(Ok(tls_stream)) = tokio::time::timeout(h1.header_timeout, acceptor.accept(stream)).await else {
+                return;
+            };
+            let (_, session) = tls_stream.get_ref();
+            let alpn = session.alpn_protocol().map(<[u8]>::to_vec);
+            info.tls = Some(TlsInfo { server_name: session.server_name().map(str::to_string), alpn: alpn.clone() });
+            let info = Arc::new(info);
+            if alpn.as_deref() == Some(b"h2") {
+                crate::http2::serve(tls_stream, bytes::Bytes::new(), app, info, shutdown).await;
+            } else {
+                let (rd, wr) = tokio::io::split(tls_stream);
+                http1::serve(rd, wr, BytesMut::new(), &H1App(app.clone()), &h1, shutdown, info).await;
+            }
+        }
+    }
+}
+
+/// Cleartext: HTTP/1.1, or h2c when the connection starts with the HTTP/2 preface.
+async fn serve_cleartext(mut stream: TcpStream, info: ConnInfo, app: Arc<App>, shutdown: Shutdown, h1: &http1::H1Config) {
+    let info = Arc::new(info);
+    let mut buf = BytesMut::with_capacity(8192);
+    let deadline = tokio::time::Instant::now() + h1.header_timeout;
+    while buf.len() < PREFACE.len() && PREFACE.starts_with(&buf) {
+        match tokio::time::timeout_at(deadline, stream.read_buf(&mut buf)).await {
+            Ok(Ok(n)) if n > 0 => {}
+            _ => return,
+        }
+    }
+    if buf.starts_with(PREFACE) {
+        crate::http2::serve(stream, buf.freeze(), app, info, shutdown).await;
+    } else {
+        let (rd, wr) = stream.into_split();
+        http1::serve(rd, wr, buf, &H1App(app.clone()), h1, shutdown, info).await;
+    }
+}
+
+/// The application as the HTTP/1 connection sees it.
+struct H1App(Arc<App>);
+
+impl H1Service for H1App {
+    fn call(&self, req: Request<RequestBody>) -> impl std::future::Future<Output = Response<Body>> + Send {
+        self.0.serve(req)
+    }
+
+    fn reject(&self, err: &RequestError) -> Response<Body> {
+        self.0.reject(err)
+    }
+}

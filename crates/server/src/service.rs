@@ -1,0 +1,242 @@
+//! The request pipeline, in one direction:
+//!
+//! ```text
+//! checks → special targets (OPTIONS *, CONNECT) → router → method table → handler
+//!        → finishing (Date, Server, HEAD) → access log
+//! ```
+//!
+//! Every 405, 501 and OPTIONS answer comes from the method table here, before a handler
+//! runs; handlers only see methods they implement and the resource allows.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use bytes::BytesMut;
+use http::header::{ALLOW, CONTENT_LENGTH, CONTENT_TYPE, DATE, HOST, REFERER, SERVER, USER_AGENT};
+use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode, Uri, Version};
+use methodical_policy::{is_core, Outcome};
+
+use crate::access_log::Record;
+use crate::app::App;
+use crate::body::{Body, RequestBody};
+use crate::checks;
+use crate::connection::ConnInfo;
+use crate::error::HttpError;
+use crate::handlers::RequestCtx;
+use crate::http1::RequestError;
+
+const SERVER_NAME: HeaderValue = HeaderValue::from_static("methodical");
+
+/// Header fields never echoed by TRACE (RFC 9110 §9.3.8: likely to hold secrets).
+const TRACE_HIDDEN: [&str; 5] = ["authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key"];
+
+/// What the access log needs from the request, kept before the request moves on.
+struct Seen {
+    started: Instant,
+    method: Method,
+    target: Uri,
+    version: Version,
+    accept: HeaderMap,
+    referer: Option<HeaderValue>,
+    user_agent: Option<HeaderValue>,
+    peer: Option<Arc<ConnInfo>>,
+}
+
+impl App {
+    /// Answers one request.
+    pub async fn serve(&self, req: Request<RequestBody>) -> Response<Body> {
+        let seen = Seen {
+            started: Instant::now(),
+            method: req.method().clone(),
+            target: req.uri().clone(),
+            version: req.version(),
+            accept: accept_only(req.headers()),
+            referer: req.headers().get(REFERER).cloned(),
+            user_agent: req.headers().get(USER_AGENT).cloned(),
+            peer: req.extensions().get::<Arc<ConnInfo>>().cloned(),
+        };
+        let (route, result) = self.dispatch(req).await;
+        let resp = match result {
+            Ok(resp) => resp,
+            Err(e) => self.errors.render(&e.problem(), &seen.accept),
+        };
+        let resp = finish(resp, seen.method == Method::HEAD);
+        self.log_request(&seen, route, &resp);
+        resp
+    }
+
+    /// Answers a request the HTTP/1 layer could not parse (the connection closes after).
+    pub fn reject(&self, err: &RequestError) -> Response<Body> {
+        let problem = HttpError::Request(err.clone()).problem();
+        let resp = self.errors.render(&problem, &HeaderMap::new());
+        let resp = finish(resp, false);
+        if self.config.log.format != crate::config::LogFormat::Off {
+            self.log.log(&Record {
+                peer: None,
+                user: None,
+                method: "-",
+                target: "-",
+                version: "-",
+                status: resp.status().as_u16(),
+                bytes: resp.body().exact_len(),
+                referer: None,
+                user_agent: None,
+                route: None,
+                duration: std::time::Duration::ZERO,
+            });
+        }
+        resp
+    }
+
+    async fn dispatch(&self, mut req: Request<RequestBody>) -> (Option<usize>, Result<Response<Body>, HttpError>) {
+        if let Err(e) = checks::check(req.method(), req.version(), req.headers(), req.body().has_content()) {
+            return (None, Err(e.into()));
+        }
+        if req.uri() == "*" {
+            // OPTIONS * is about the server, answered here and never routed (M-13).
+            return (None, Ok(options_response(None)));
+        }
+        if req.method() == Method::CONNECT {
+            // No tunnels (M-15).
+            return (None, Err(HttpError::NotImplemented { method: Method::CONNECT, retry_after: None }));
+        }
+        let uri = req.uri().clone();
+        let host = uri.authority().map(|a| a.as_str()).or_else(|| req.headers().get(HOST).and_then(|h| h.to_str().ok()));
+        let Some(routed) = self.router.route(host, uri.path()) else {
+            return (None, Err(self.unrouted(req.method())));
+        };
+        let route = &self.routes[routed.route.0];
+        let outcome = self.table.decide(route.id, req.method(), || route.handler.allowed(routed.rest));
+        let result = match outcome {
+            Outcome::Dispatch => {
+                if let Some(len) = declared_length(req.headers()) {
+                    if len > route.max_body {
+                        // Decided from the head alone: no 100 Continue, nothing read (E-5, E-7).
+                        return (Some(route.id.0), Err(HttpError::ContentTooLarge { limit: route.max_body }));
+                    }
+                }
+                if let RequestBody::H1(body) = req.body_mut() {
+                    body.set_limit(route.max_body);
+                }
+                let ctx = RequestCtx { prefix: &route.prefix, rest: routed.rest };
+                route.handler.handle(req, ctx).await
+            }
+            Outcome::Options { allow } => {
+                let mut resp = options_response(Some(allow.to_header_value()));
+                route.handler.options_headers(resp.headers_mut());
+                Ok(resp)
+            }
+            Outcome::Trace => trace_response(&req),
+            Outcome::NotAllowed { allow } => Err(HttpError::NotAllowed { method: req.method().clone(), allow }),
+            Outcome::NotImplemented { retry_after } => Err(HttpError::NotImplemented { method: req.method().clone(), retry_after }),
+        };
+        (Some(route.id.0), result)
+    }
+
+    /// No route covers the path: nothing exists there, but an unknown method is still
+    /// "not implemented" rather than "not found".
+    fn unrouted(&self, method: &Method) -> HttpError {
+        if is_core(method) || self.table.registry().contains(method) {
+            HttpError::NotFound
+        } else {
+            HttpError::NotImplemented { method: method.clone(), retry_after: None }
+        }
+    }
+
+    fn log_request(&self, seen: &Seen, route: Option<usize>, resp: &Response<Body>) {
+        if self.config.log.format == crate::config::LogFormat::Off {
+            return;
+        }
+        let target = seen.target.to_string();
+        self.log.log(&Record {
+            peer: seen.peer.as_ref().map(|c| c.peer),
+            user: None,
+            method: seen.method.as_str(),
+            target: &target,
+            version: version_str(seen.version),
+            status: resp.status().as_u16(),
+            bytes: if seen.method == Method::HEAD { Some(0) } else { resp.body().exact_len() },
+            referer: seen.referer.as_ref().and_then(|v| v.to_str().ok()),
+            user_agent: seen.user_agent.as_ref().and_then(|v| v.to_str().ok()),
+            route: route.map(|i| self.routes[i].prefix.as_str()),
+            duration: seen.started.elapsed(),
+        });
+    }
+}
+
+fn version_str(v: Version) -> &'static str {
+    match v {
+        Version::HTTP_10 => "HTTP/1.0",
+        Version::HTTP_11 => "HTTP/1.1",
+        Version::HTTP_2 => "HTTP/2.0",
+        Version::HTTP_3 => "HTTP/3.0",
+        _ => "HTTP/0.9",
+    }
+}
+
+fn accept_only(headers: &HeaderMap) -> HeaderMap {
+    let mut h = HeaderMap::new();
+    for v in headers.get_all(http::header::ACCEPT) {
+        h.append(http::header::ACCEPT, v.clone());
+    }
+    h
+}
+
+fn declared_length(headers: &HeaderMap) -> Option<u64> {
+    headers.get(CONTENT_LENGTH)?.to_str().ok()?.split(',').next()?.trim().parse().ok()
+}
+
+/// `200`, `Content-Length: 0`, with `Allow` when about a resource (M-12, M-13, A-11).
+fn options_response(allow: Option<HeaderValue>) -> Response<Body> {
+    let mut resp = Response::new(Body::Empty);
+    if let Some(allow) = allow {
+        resp.headers_mut().insert(ALLOW, allow);
+    }
+    resp.headers_mut().insert(CONTENT_LENGTH, HeaderValue::from_static("0"));
+    resp
+}
+
+/// TRACE when on (M-14): the request as received, as `message/http`, secrets left out.
+fn trace_response(req: &Request<RequestBody>) -> Result<Response<Body>, HttpError> {
+    let mut out = BytesMut::new();
+    out.extend_from_slice(req.method().as_str().as_bytes());
+    out.extend_from_slice(b" ");
+    out.extend_from_slice(req.uri().to_string().as_bytes());
+    out.extend_from_slice(b" ");
+    out.extend_from_slice(version_str(req.version()).as_bytes());
+    out.extend_from_slice(b"\r\n");
+    for (name, value) in req.headers() {
+        if TRACE_HIDDEN.contains(&name.as_str()) {
+            continue;
+        }
+        out.extend_from_slice(name.as_str().as_bytes());
+        out.extend_from_slice(b": ");
+        out.extend_from_slice(value.as_bytes());
+        out.extend_from_slice(b"\r\n");
+    }
+    out.extend_from_slice(b"\r\n");
+    let mut resp = Response::new(Body::Full(out.freeze()));
+    resp.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("message/http"));
+    Ok(resp)
+}
+
+/// Fields every response gets, and HEAD's missing body (M-11): the length GET would have
+/// sent stays in Content-Length.
+pub fn finish(mut resp: Response<Body>, head: bool) -> Response<Body> {
+    let headers = resp.headers_mut();
+    headers.insert(DATE, crate::date::now());
+    if !headers.contains_key(SERVER) {
+        headers.insert(SERVER, SERVER_NAME);
+    }
+    if head {
+        let status = resp.status();
+        let bodyless = status.is_informational() || status == StatusCode::NO_CONTENT || status == StatusCode::NOT_MODIFIED;
+        if !bodyless && !resp.headers().contains_key(CONTENT_LENGTH) {
+            if let Some(n) = resp.body().exact_len() {
+                resp.headers_mut().insert(CONTENT_LENGTH, HeaderValue::from(n));
+            }
+        }
+        *resp.body_mut() = Body::Empty;
+    }
+    resp
+}
