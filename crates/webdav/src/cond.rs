@@ -151,8 +151,7 @@ pub fn missing_tokens(dav: &Inner, tokens: &[String], checks: &[LockCheck<'_>]) 
                 (*p, v)
             }
         };
-        let _ = path;
-        let submitted = |l: &LockInfo| tokens.iter().any(|t| *t == l.token);
+        let submitted = |l: &LockInfo| tokens.contains(&l.token);
         let exclusive_missing = applicable.iter().filter(|l| l.scope == LockScope::Exclusive && !submitted(l));
         for l in exclusive_missing {
             if !missing.iter().any(|m| m.token == l.token) {

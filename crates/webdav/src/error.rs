@@ -24,6 +24,8 @@ pub enum Condition {
     PropfindFiniteDepth,
     /// `cannot-modify-protected-property`.
     CannotModifyProtectedProperty,
+    /// `no-external-entities`: the body has a document type declaration (RFC 4918 §16).
+    NoExternalEntities,
     /// `search-grammar-supported` (RFC 5323).
     SearchGrammarSupported,
     /// `search-scope-valid` (RFC 5323).
@@ -50,6 +52,7 @@ impl Condition {
             Condition::LockTokenMatchesRequestUri => w.empty(DAV, "lock-token-matches-request-uri"),
             Condition::PropfindFiniteDepth => w.empty(DAV, "propfind-finite-depth"),
             Condition::CannotModifyProtectedProperty => w.empty(DAV, "cannot-modify-protected-property"),
+            Condition::NoExternalEntities => w.empty(DAV, "no-external-entities"),
             Condition::SearchGrammarSupported => w.empty(DAV, "search-grammar-supported"),
             Condition::SearchScopeValid => w.empty(DAV, "search-scope-valid"),
         }
@@ -143,7 +146,13 @@ impl DavError {
 
 impl From<XmlError> for DavError {
     fn from(e: XmlError) -> DavError {
-        DavError::bad_request(e.to_string())
+        match e {
+            // RFC 4918 §16 / §20.6: refusing entity declarations is a 403 with this condition.
+            XmlError::Doctype => {
+                DavError::new(StatusCode::FORBIDDEN, e.to_string()).with(Condition::NoExternalEntities)
+            }
+            other => DavError::bad_request(other.to_string()),
+        }
     }
 }
 

@@ -77,7 +77,8 @@ pub fn locate(url: &str, prefix: &str, scheme_authority: &str) -> Result<Target,
         }
         path
     };
-    let path = path.split(['?', '#']).next().unwrap_or("");
+    let path = normalize_unreserved(path.split(['?', '#']).next().unwrap_or(""));
+    let path = path.as_str();
     let prefix_dir = if prefix.ends_with('/') { prefix.to_owned() } else { format!("{prefix}/") };
     if let Some(rest) = path.strip_prefix(prefix_dir.as_str()) {
         return Ok(Target::Local(rest.to_owned()));
@@ -87,6 +88,30 @@ pub fn locate(url: &str, prefix: &str, scheme_authority: &str) -> Result<Target,
         return Ok(Target::Local(String::new()));
     }
     Ok(Target::Elsewhere)
+}
+
+/// Decodes percent-encoded unreserved characters (`%61` → `a`), the normalisation RFC 3986
+/// §6.2.2.2 allows, so `/d%61v/x` is recognised as inside `/dav/`. Everything else stays
+/// encoded for `Root::resolve` to check.
+fn normalize_unreserved(path: &str) -> String {
+    let b = path.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' && i + 2 < b.len() {
+            let hex = std::str::from_utf8(&b[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok());
+            if let Some(c) = hex.filter(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'.' | b'_' | b'~')) {
+                // A decoded '.' could form a dot segment; Root::resolve refuses those anyway.
+                out.push(c);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    // Only ASCII bytes were substituted for ASCII escapes, so the result is still UTF-8.
+    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 /// Compares two `scheme://authority` strings: scheme and host case-insensitively, default
@@ -135,6 +160,7 @@ mod tests {
         assert_eq!(locate("http://other:8080/dav/x", "/dav/", sa).unwrap(), Target::Elsewhere);
         assert_eq!(locate("/static/x", "/dav/", sa).unwrap(), Target::Elsewhere);
         assert_eq!(locate("http://h/dav/x", "/dav/", "http://h:80").unwrap(), Target::Local("x".into()));
+        assert_eq!(locate("/d%61v/a%20b", "/dav/", sa).unwrap(), Target::Local("a%20b".into()));
         assert!(locate("x/y", "/dav/", sa).is_err());
         assert!(locate("", "/dav/", sa).is_err());
     }

@@ -248,7 +248,7 @@ impl WebDav {
             PathError::BadRequest(why) => DavError::bad_request(why),
             PathError::NotFound(_) => DavError::not_found(),
         })?;
-        let cx = methods::Cx::new(&self.inner, parts, ctx, target);
+        let cx = methods::Cx::new(parts, ctx, target);
         if !self.allowed(path).contains(&parts.method) && parts.method != Method::GET && parts.method != Method::HEAD {
             return Err(DavError::new(StatusCode::METHOD_NOT_ALLOWED, "method not allowed on this resource"));
         }

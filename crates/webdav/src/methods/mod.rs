@@ -45,7 +45,7 @@ pub enum Depth {
 
 impl<'a> Cx<'a> {
     /// Collects the facts of one request.
-    pub fn new(_dav: &Inner, parts: &'a http::request::Parts, ctx: &crate::DavContext<'a>, target: Resolved) -> Cx<'a> {
+    pub fn new(parts: &'a http::request::Parts, ctx: &crate::DavContext<'a>, target: Resolved) -> Cx<'a> {
         let prefix = if ctx.prefix.ends_with('/') { ctx.prefix.to_owned() } else { format!("{}/", ctx.prefix) };
         Cx { headers: &parts.headers, prefix, user: ctx.user, scheme_authority: ctx.scheme_authority, target }
     }
@@ -120,7 +120,7 @@ pub fn new_path(dav: &Inner, resolved: &Resolved) -> Result<std::path::PathBuf, 
     }
 }
 
-fn options(dav: &Inner, cx: &Cx<'_>, path: &str) -> Response<Bytes> {
+fn options(dav: &Inner, path: &str) -> Response<Bytes> {
     let mut res = empty_response(StatusCode::OK);
     let h = res.headers_mut();
     h.insert(header::ALLOW, dav.allowed(path).as_allow().to_header_value());
@@ -130,7 +130,6 @@ fn options(dav: &Inner, cx: &Cx<'_>, path: &str) -> Response<Bytes> {
         h.insert("dasl", HeaderValue::from_static(dasl));
     }
     h.insert(header::CONTENT_LENGTH, HeaderValue::from_static("0"));
-    let _ = cx;
     res
 }
 
@@ -143,7 +142,7 @@ where
     match method.as_str() {
         "OPTIONS" => {
             let path = crate::href::encode_path(&cx.target.relative);
-            Ok(options(dav, cx, &path))
+            Ok(options(dav, &path))
         }
         "PROPFIND" => propfind::handle(dav, cx, body).await,
         "PROPPATCH" => proppatch::handle(dav, cx, body).await,
