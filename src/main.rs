@@ -25,6 +25,9 @@ enum Command {
     /// Work with configuration files.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Read a password from standard input and print the argon2id `password_hash` line for a
+    /// [[user]] entry.
+    HashPassword,
 }
 
 #[derive(Args)]
@@ -58,6 +61,66 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Serve(args) => serve(args),
         Command::Config(ConfigCommand::Check { file }) => config_check(&file),
+        Command::HashPassword => hash_password(),
+    }
+}
+
+fn hash_password() -> ExitCode {
+    let password = match read_password() {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: cannot read the password: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if password.is_empty() {
+        eprintln!("error: the password is empty");
+        return ExitCode::FAILURE;
+    }
+    match methodical_server::auth::hash_password(&password) {
+        Ok(hash) => {
+            println!("password_hash = \"{hash}\"");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// One line from standard input, without echo when it is a terminal.
+fn read_password() -> std::io::Result<String> {
+    use std::io::{BufRead, IsTerminal};
+    let stdin = std::io::stdin();
+    let terminal = stdin.is_terminal();
+    let saved = if terminal { echo_off() } else { None };
+    if terminal {
+        eprint!("Password: ");
+    }
+    let mut line = String::new();
+    let result = stdin.lock().read_line(&mut line);
+    if let Some(t) = saved {
+        // SAFETY: restoring the terminal attributes read from fd 0 a moment ago.
+        unsafe { libc::tcsetattr(0, libc::TCSANOW, &t) };
+        eprintln!();
+    }
+    result?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_string())
+}
+
+/// Turns terminal echo off; returns the previous settings.
+fn echo_off() -> Option<libc::termios> {
+    // SAFETY: tcgetattr/tcsetattr on fd 0 with a properly sized, zero-initialised struct.
+    unsafe {
+        let mut t: libc::termios = std::mem::zeroed();
+        if libc::tcgetattr(0, &mut t) != 0 {
+            return None;
+        }
+        let saved = t;
+        t.c_lflag &= !libc::ECHO;
+        libc::tcsetattr(0, libc::TCSANOW, &t);
+        Some(saved)
     }
 }
 

@@ -1,10 +1,13 @@
 //! The configuration compiled into what answers requests: handlers, router, method table.
 //! Built once per configuration (start and reload) and shared read-only behind an `Arc`.
 
+use std::sync::Arc;
+
 use methodical_policy::{MethodTable, RouteId};
 
 use crate::access_log::AccessLog;
-use crate::config::{Config, ConfigError};
+use crate::auth::{AccessRule, Authenticator};
+use crate::config::{Config, ConfigError, HandlerConfig, RouteConfig, Who};
 use crate::error_page::ErrorPages;
 use crate::handlers::Handler;
 use crate::router::Router;
@@ -21,6 +24,8 @@ pub struct Route {
     pub handler: Handler,
     /// Largest request content (E-5).
     pub max_body: u64,
+    /// Who may read and write, when restricted.
+    pub access: Option<AccessRule>,
 }
 
 /// Everything a request needs, compiled from one configuration.
@@ -32,6 +37,7 @@ pub struct App {
     pub(crate) table: MethodTable,
     pub(crate) errors: ErrorPages,
     pub(crate) log: AccessLog,
+    pub(crate) auth: Arc<Authenticator>,
 }
 
 impl App {
@@ -56,10 +62,12 @@ impl App {
             }
             let id = table.route(methods);
             router.add(&rc.prefix, rc.host.as_deref(), id);
-            routes.push(Route { id, prefix: rc.prefix.clone(), host: rc.host.clone(), handler, max_body: rc.max_body });
+            let access = access_rule(rc);
+            routes.push(Route { id, prefix: rc.prefix.clone(), host: rc.host.clone(), handler, max_body: rc.max_body, access });
         }
         let errors = ErrorPages { cache_control_405_501: config.error_cache_control.clone() };
-        Ok(App { config, routes, router, table: table.build(), errors, log })
+        let auth = Authenticator::new(&config.users);
+        Ok(App { config, routes, router, table: table.build(), errors, log, auth })
     }
 
     /// The method table.
@@ -70,5 +78,20 @@ impl App {
     /// The routes, in configuration order.
     pub fn routes(&self) -> &[Route] {
         &self.routes
+    }
+}
+
+/// The access rule of a route: its `auth` table, or for WebDAV without one, writes for
+/// logged-in users unless `anonymous_write` (issue contract: "writes need an authenticated
+/// user unless anonymous_write = true").
+fn access_rule(rc: &RouteConfig) -> Option<AccessRule> {
+    if let Some(a) = &rc.auth {
+        return Some(AccessRule { realm: a.realm.clone(), read: a.read.clone(), write: a.write.clone() });
+    }
+    match &rc.handler {
+        HandlerConfig::WebDav(w) if !w.anonymous_write && !w.read_only => {
+            Some(AccessRule { realm: "methodical".into(), read: Who::Anyone, write: Who::Users })
+        }
+        _ => None,
     }
 }

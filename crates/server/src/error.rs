@@ -58,7 +58,13 @@ pub enum HttpError {
         /// Length of the representation.
         len: u64,
     },
-    /// Access is refused for everyone.
+    /// Credentials are needed, or the ones sent are wrong (401).
+    #[error("this resource needs a login")]
+    Unauthorized {
+        /// The Basic realm.
+        realm: String,
+    },
+    /// Access is refused (403).
     #[error("{0}")]
     Forbidden(String),
     /// A server-side failure.
@@ -172,6 +178,11 @@ impl HttpError {
                 http::header::CONTENT_RANGE,
                 HeaderValue::from_str(&format!("bytes */{len}")).unwrap_or_else(|_| HeaderValue::from_static("bytes */0")),
             ),
+            HttpError::Unauthorized { realm } => {
+                let challenge = format!("Basic realm=\"{}\", charset=\"UTF-8\"", realm.replace(['"', '\\'], ""));
+                Problem::new(StatusCode::UNAUTHORIZED, "This request needs a user name and password, and none or wrong ones were sent.")
+                    .header(http::header::WWW_AUTHENTICATE, HeaderValue::from_str(&challenge).unwrap_or_else(|_| HeaderValue::from_static("Basic")))
+            }
             HttpError::Forbidden(why) => Problem::new(StatusCode::FORBIDDEN, why.clone()),
             HttpError::Internal(why) => {
                 tracing::error!("internal error: {why}");

@@ -13,6 +13,7 @@
 
 pub mod access_log;
 pub mod app;
+pub mod auth;
 pub mod body;
 pub mod checks;
 pub mod config;

@@ -18,6 +18,8 @@ pub fn config_report(app: &App) -> String {
         let what = match &rc.handler {
             HandlerConfig::Static(s) => format!("static  root {}", s.root.display()),
             HandlerConfig::Respond(r) => format!("respond {}", r.status.as_u16()),
+            HandlerConfig::WebDav(w) => format!("webdav  root {}{}", w.root.display(), if w.read_only { " (read-only)" } else { "" }),
+            HandlerConfig::Proxy(p) => format!("proxy   {}", p.upstreams.iter().map(|u| u.to_string()).collect::<Vec<_>>().join(", ")),
         };
         let rm = table.route_methods(route.id);
         let methods = if rm.answers_everything() {

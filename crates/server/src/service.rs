@@ -17,7 +17,8 @@ use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode, Uri, V
 use methodical_policy::{is_core, Outcome};
 
 use crate::access_log::Record;
-use crate::app::App;
+use crate::app::{App, Route};
+use crate::auth::Credentials;
 use crate::body::{Body, RequestBody};
 use crate::checks;
 use crate::connection::ConnInfo;
@@ -55,13 +56,14 @@ impl App {
             user_agent: req.headers().get(USER_AGENT).cloned(),
             peer: req.extensions().get::<Arc<ConnInfo>>().cloned(),
         };
-        let (route, result) = self.dispatch(req).await;
+        let mut user = None;
+        let (route, result) = self.dispatch(req, &mut user).await;
         let resp = match result {
             Ok(resp) => resp,
             Err(e) => self.errors.render(&e.problem(), &seen.accept),
         };
         let resp = finish(resp, seen.method == Method::HEAD);
-        self.log_request(&seen, route, &resp);
+        self.log_request(&seen, route, user.as_deref(), &resp);
         resp
     }
 
@@ -88,7 +90,7 @@ impl App {
         resp
     }
 
-    async fn dispatch(&self, mut req: Request<RequestBody>) -> (Option<usize>, Result<Response<Body>, HttpError>) {
+    async fn dispatch(&self, mut req: Request<RequestBody>, user: &mut Option<String>) -> (Option<usize>, Result<Response<Body>, HttpError>) {
         if let Err(e) = checks::check(req.method(), req.version(), req.headers(), req.body().has_content()) {
             return (None, Err(e.into()));
         }
@@ -118,7 +120,13 @@ impl App {
                 if let RequestBody::H1(body) = req.body_mut() {
                     body.set_limit(route.max_body);
                 }
-                let ctx = RequestCtx { prefix: &route.prefix, rest: routed.rest };
+                // Authorization is decided before any other condition of the resource, so an
+                // anonymous write to a locked file is 401, not 423 (D-10).
+                match self.authorize(route, &req).await {
+                    Ok(u) => *user = u,
+                    Err(e) => return (Some(route.id.0), Err(e)),
+                }
+                let ctx = RequestCtx { prefix: &route.prefix, rest: routed.rest, user: user.as_deref() };
                 route.handler.handle(req, ctx).await
             }
             Outcome::Options { allow } => {
@@ -133,6 +141,35 @@ impl App {
         (Some(route.id.0), result)
     }
 
+    /// Applies the route's access rule; the authenticated user, if any.
+    async fn authorize(&self, route: &Route, req: &Request<RequestBody>) -> Result<Option<String>, HttpError> {
+        let Some(rule) = &route.access else { return Ok(None) };
+        let conn = req.extensions().get::<Arc<ConnInfo>>();
+        let sent = req.headers().contains_key(http::header::AUTHORIZATION);
+        if sent && !self.config.allow_insecure_auth {
+            if let Some(c) = conn {
+                if c.tls.is_none() && !c.peer.ip().is_loopback() {
+                    return Err(HttpError::Forbidden(
+                        "Passwords are not accepted over unencrypted HTTP from other machines; use HTTPS.".into(),
+                    ));
+                }
+            }
+        }
+        let user = match self.auth.check(req.headers()).await {
+            Credentials::Absent => None,
+            Credentials::Valid(u) => Some(u),
+            Credentials::Invalid => return Err(HttpError::Unauthorized { realm: rule.realm.clone() }),
+        };
+        let needed = if methodical_policy::properties(req.method()).is_some_and(|p| p.is_safe()) { &rule.read } else { &rule.write };
+        if needed.admits(user.as_deref()) {
+            Ok(user)
+        } else if user.is_none() {
+            Err(HttpError::Unauthorized { realm: rule.realm.clone() })
+        } else {
+            Err(HttpError::Forbidden(format!("The user {} may not do this here.", user.unwrap_or_default())))
+        }
+    }
+
     /// No route covers the path: nothing exists there, but an unknown method is still
     /// "not implemented" rather than "not found".
     fn unrouted(&self, method: &Method) -> HttpError {
@@ -143,14 +180,14 @@ impl App {
         }
     }
 
-    fn log_request(&self, seen: &Seen, route: Option<usize>, resp: &Response<Body>) {
+    fn log_request(&self, seen: &Seen, route: Option<usize>, user: Option<&str>, resp: &Response<Body>) {
         if self.config.log.format == crate::config::LogFormat::Off {
             return;
         }
         let target = seen.target.to_string();
         self.log.log(&Record {
             peer: seen.peer.as_ref().map(|c| c.peer),
-            user: None,
+            user,
             method: seen.method.as_str(),
             target: &target,
             version: version_str(seen.version),

@@ -290,10 +290,11 @@ impl Inner {
     }
 
     pub(crate) fn dav_header(&self) -> &'static str {
+        // Issue 3 asks for `DAV: 1, 2`: classes 1 and 2 are what clients rely on.
         if self.cfg.read_only {
-            "1, 3"
+            "1"
         } else {
-            "1, 2, 3"
+            "1, 2"
         }
     }
 

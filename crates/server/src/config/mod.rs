@@ -1,7 +1,9 @@
 //! Configuration: a TOML file (or the zero-config defaults) parsed once, with spans, into
 //! plain validated structs. Nothing downstream re-parses a string from the file.
 
+mod access;
 mod error;
+mod proxy;
 mod raw;
 mod units;
 
@@ -12,7 +14,9 @@ use std::time::Duration;
 use http::{HeaderName, HeaderValue, Method, StatusCode};
 use methodical_policy::RetryAfter;
 
+pub use access::{known_hash_format, AuthConfig, User, WebDavSettings, Who};
 pub use error::ConfigError;
+pub use proxy::{CacheSettings, Cidr, DiskSettings, ProxyConfig, PurgeConfig};
 pub use units::parse_rfc3339;
 
 use crate::http1::H1Config;
@@ -39,6 +43,14 @@ pub struct Config {
     pub limits: Limits,
     /// Access log.
     pub log: LogConfig,
+    /// Users who can authenticate.
+    pub users: Vec<User>,
+    /// The shared cache of proxy routes.
+    pub cache: Option<CacheSettings>,
+    /// Admin listener (metrics, health).
+    pub admin: Option<SocketAddr>,
+    /// Accept Basic credentials over cleartext from non-loopback clients.
+    pub allow_insecure_auth: bool,
 }
 
 /// A TLS listener.
@@ -104,6 +116,14 @@ pub struct RouteConfig {
     pub host: Option<String>,
     /// What answers.
     pub handler: HandlerConfig,
+    /// Who may read and write.
+    pub auth: Option<AuthConfig>,
+    /// PURGE implemented on this route.
+    pub purge: Option<PurgeConfig>,
+    /// Compress responses.
+    pub compress: bool,
+    /// RFC 2774 extensions this route implements (the framework is on when non-empty).
+    pub extensions: Vec<String>,
     /// Largest request content (413 beyond, E-5).
     pub max_body: u64,
     /// Methods declared planned on this route only.
@@ -119,6 +139,10 @@ pub enum HandlerConfig {
     Static(StaticConfig),
     /// A fixed response.
     Respond(RespondConfig),
+    /// WebDAV on a folder.
+    WebDav(WebDavSettings),
+    /// A reverse proxy.
+    Proxy(ProxyConfig),
 }
 
 impl HandlerConfig {
@@ -127,6 +151,8 @@ impl HandlerConfig {
         match self {
             HandlerConfig::Static(_) => "static",
             HandlerConfig::Respond(_) => "respond",
+            HandlerConfig::WebDav(_) => "webdav",
+            HandlerConfig::Proxy(_) => "proxy",
         }
     }
 }
@@ -138,6 +164,8 @@ pub struct StaticConfig {
     pub root: PathBuf,
     /// Files tried for a folder URL, in order.
     pub index: Vec<String>,
+    /// Folder listings when there is no index file.
+    pub browse: bool,
 }
 
 /// `respond = { status = 200, body = "ok", methods = ["GET", "POST"] }`.
@@ -160,6 +188,10 @@ pub struct RespondConfig {
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 /// Default largest request content for routes that keep content in memory.
 pub const DEFAULT_MAX_BODY: u64 = 1024 * 1024;
+/// Default upload limit of WebDAV routes.
+pub const DEFAULT_MAX_UPLOAD: u64 = 4 << 30;
+/// Default request content limit of proxy routes (streamed, not buffered).
+pub const DEFAULT_MAX_PROXY_BODY: u64 = 1 << 30;
 
 impl Config {
     /// Zero-config mode: `dir` served as static files on the default address.
@@ -180,13 +212,21 @@ impl Config {
             routes: vec![RouteConfig {
                 prefix: "/".into(),
                 host: None,
-                handler: HandlerConfig::Static(StaticConfig { root, index: vec!["index.html".into()] }),
+                handler: HandlerConfig::Static(StaticConfig { root, index: vec!["index.html".into()], browse: true }),
+                auth: None,
+                purge: None,
+                compress: false,
+                extensions: Vec::new(),
                 max_body: DEFAULT_MAX_BODY,
                 planned: Vec::new(),
                 line: 0,
             }],
             limits: Limits::default(),
             log: LogConfig::default(),
+            users: Vec::new(),
+            cache: None,
+            admin: None,
+            allow_insecure_auth: false,
         })
     }
 

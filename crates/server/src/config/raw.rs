@@ -10,6 +10,8 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::units::{parse_rfc3339, RawDuration, RawSize};
+use super::access::{RawAuth, RawUser, RawWebDav};
+use super::proxy::{RawCache, RawProxy, RawPurge};
 use super::{
     Config, ConfigError, HandlerConfig, Limits, LogConfig, LogFormat, RespondConfig, RouteConfig, StaticConfig,
     TlsListener, DEFAULT_LISTEN, DEFAULT_MAX_BODY,
@@ -30,6 +32,12 @@ struct RawConfig {
     routes: Vec<Spanned<RawRoute>>,
     limits: Option<Spanned<RawLimits>>,
     log: Option<Spanned<RawLog>>,
+    #[serde(default, rename = "user")]
+    users: Vec<RawUser>,
+    cache: Option<Spanned<RawCache>>,
+    admin: Option<Spanned<String>>,
+    #[serde(default)]
+    allow_insecure_auth: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -82,6 +90,14 @@ struct RawRoute {
     #[serde(rename = "static")]
     static_files: Option<Spanned<RawStatic>>,
     respond: Option<Spanned<RawRespond>>,
+    webdav: Option<Spanned<RawWebDav>>,
+    proxy: Option<Spanned<RawProxy>>,
+    auth: Option<Spanned<RawAuth>>,
+    purge: Option<Spanned<RawPurge>>,
+    #[serde(default)]
+    compress: bool,
+    #[serde(default)]
+    extensions: Vec<String>,
     max_body: Option<Spanned<RawSize>>,
     #[serde(default)]
     planned_methods: BTreeMap<String, Spanned<RawPlanned>>,
@@ -92,6 +108,8 @@ struct RawRoute {
 struct RawStatic {
     root: Spanned<String>,
     index: Option<Vec<String>>,
+    #[serde(default)]
+    browse: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -108,17 +126,17 @@ struct RawRespond {
 }
 
 /// Validation context: the source for positions, the folder for relative paths.
-struct Ctx<'a> {
+pub(super) struct Ctx<'a> {
     source: &'a str,
     base: &'a Path,
 }
 
 impl Ctx<'_> {
-    fn err<T>(&self, span: std::ops::Range<usize>, message: impl Into<String>, help: impl Into<String>) -> Result<T, ConfigError> {
+    pub(super) fn err<T>(&self, span: std::ops::Range<usize>, message: impl Into<String>, help: impl Into<String>) -> Result<T, ConfigError> {
         Err(ConfigError::new(message).at(self.source, span).help(help))
     }
 
-    fn path(&self, p: &str) -> PathBuf {
+    pub(super) fn path(&self, p: &str) -> PathBuf {
         let p = Path::new(p);
         if p.is_absolute() {
             p.to_path_buf()
@@ -151,9 +169,10 @@ pub(super) fn parse(source: &str, base: &Path) -> Result<Config, ConfigError> {
         })?),
     };
     let planned = planned_methods(&ctx, &raw.planned_methods)?;
+    let users = super::access::users(&ctx, &raw.users)?;
     let mut routes = Vec::new();
     for route in &raw.routes {
-        routes.push(route_config(&ctx, route)?);
+        routes.push(route_config(&ctx, route, &users)?);
     }
     check_unique_routes(&ctx, &raw.routes, &routes)?;
     if routes.is_empty() {
@@ -169,6 +188,17 @@ pub(super) fn parse(source: &str, base: &Path) -> Result<Config, ConfigError> {
         None => LogConfig::default(),
         Some(l) => log_config(&ctx, l.get_ref())?,
     };
+    let cache = match &raw.cache {
+        Some(c) => Some(super::proxy::cache(&ctx, c.get_ref())?),
+        None if routes.iter().any(|r| matches!(&r.handler, HandlerConfig::Proxy(p) if p.cache)) => {
+            Some(super::proxy::cache(&ctx, &RawCache::default())?)
+        }
+        None => None,
+    };
+    let admin = match &raw.admin {
+        None => None,
+        Some(a) => Some(socket_addr(&ctx, a)?),
+    };
     Ok(Config {
         source: None,
         listen,
@@ -179,6 +209,10 @@ pub(super) fn parse(source: &str, base: &Path) -> Result<Config, ConfigError> {
         routes,
         limits,
         log,
+        users,
+        cache,
+        admin,
+        allow_insecure_auth: raw.allow_insecure_auth,
     })
 }
 
@@ -231,7 +265,7 @@ fn tls(ctx: &Ctx, raw: &RawTls) -> Result<TlsListener, ConfigError> {
     Ok(TlsListener { addr, cert, key })
 }
 
-fn method(ctx: &Ctx, name: &str, span: std::ops::Range<usize>) -> Result<Method, ConfigError> {
+pub(super) fn method(ctx: &Ctx, name: &str, span: std::ops::Range<usize>) -> Result<Method, ConfigError> {
     if let Err(e) = check_method_token(name.as_bytes()) {
         return ctx.err(span, format!("`{name}` is not a method name: {e}"), "write a method token such as \"PATCH\"");
     }
@@ -269,13 +303,13 @@ fn planned_methods(ctx: &Ctx, raw: &BTreeMap<String, Spanned<RawPlanned>>) -> Re
     Ok(out)
 }
 
-fn size(ctx: &Ctx, raw: &Spanned<RawSize>, field: &str) -> Result<u64, ConfigError> {
+pub(super) fn size(ctx: &Ctx, raw: &Spanned<RawSize>, field: &str) -> Result<u64, ConfigError> {
     raw.get_ref()
         .bytes()
         .or_else(|e| ctx.err(raw.span(), e, format!("write e.g. `{field} = \"1MiB\"` (B, KiB, MiB, GiB, KB, MB, GB) or a number of octets")))
 }
 
-fn duration(ctx: &Ctx, raw: &Spanned<RawDuration>, field: &str) -> Result<std::time::Duration, ConfigError> {
+pub(super) fn duration(ctx: &Ctx, raw: &Spanned<RawDuration>, field: &str) -> Result<std::time::Duration, ConfigError> {
     raw.get_ref()
         .duration()
         .or_else(|e| ctx.err(raw.span(), e, format!("write e.g. `{field} = \"10s\"` (ms, s, m, h) or a number of seconds")))
@@ -335,7 +369,7 @@ fn log_config(ctx: &Ctx, raw: &RawLog) -> Result<LogConfig, ConfigError> {
     Ok(LogConfig { format, file: raw.file.as_ref().map(|f| ctx.path(f.get_ref())) })
 }
 
-fn route_config(ctx: &Ctx, spanned: &Spanned<RawRoute>) -> Result<RouteConfig, ConfigError> {
+fn route_config(ctx: &Ctx, spanned: &Spanned<RawRoute>, users: &[super::User]) -> Result<RouteConfig, ConfigError> {
     let raw = spanned.get_ref();
     let prefix = raw.prefix.get_ref();
     if !prefix.starts_with('/') {
@@ -348,28 +382,56 @@ fn route_config(ctx: &Ctx, spanned: &Spanned<RawRoute>) -> Result<RouteConfig, C
             "prefixes are plain ASCII path segments without %, ?, # or spaces",
         );
     }
-    let handlers = [raw.static_files.is_some(), raw.respond.is_some()];
+    let handlers = [raw.static_files.is_some(), raw.respond.is_some(), raw.webdav.is_some(), raw.proxy.is_some()];
     let count = handlers.iter().filter(|h| **h).count();
     if count == 0 {
         return ctx.err(
             raw.prefix.span(),
             format!("the route `{prefix}` has no handler"),
-            "add one of `static = { root = \"site\" }` or `respond = { status = 200, body = \"ok\" }`",
+            "add one of `static = { root = \"site\" }`, `respond = { status = 200, body = \"ok\" }`, `webdav = { root = \"dav\" }` or `proxy = { upstream = \"http://127.0.0.1:9000\" }`",
         );
     }
     if count > 1 {
-        return ctx.err(spanned.span(), format!("the route `{prefix}` has more than one handler"), "keep exactly one of `static` or `respond` per route");
+        return ctx.err(raw.prefix.span(), format!("the route `{prefix}` has more than one handler"), "keep exactly one of `static`, `respond`, `webdav` or `proxy` per route");
     }
     let handler = if let Some(s) = &raw.static_files {
         HandlerConfig::Static(static_config(ctx, s.get_ref())?)
     } else if let Some(r) = &raw.respond {
         HandlerConfig::Respond(respond_config(ctx, r)?)
+    } else if let Some(w) = &raw.webdav {
+        HandlerConfig::WebDav(super::access::webdav(ctx, w.get_ref())?)
+    } else if let Some(p) = &raw.proxy {
+        HandlerConfig::Proxy(super::proxy::proxy(ctx, p.get_ref())?)
     } else {
         unreachable!("exactly one handler was checked above")
     };
+    let auth = match &raw.auth {
+        None => None,
+        Some(a) => Some(super::access::auth(ctx, a.get_ref(), users, a.span())?),
+    };
+    if let HandlerConfig::WebDav(w) = &handler {
+        if !w.read_only && !w.anonymous_write && users.is_empty() {
+            return ctx.err(
+                raw.prefix.span(),
+                format!("the webdav route `{prefix}` accepts writes only from logged-in users, but no [[user]] is defined"),
+                "add a [[user]] (password_hash from `methodical hash-password`), or set `anonymous_write = true` or `read_only = true`",
+            );
+        }
+    }
+    let purge = match &raw.purge {
+        None => None,
+        Some(p) => Some(super::proxy::purge(ctx, p.get_ref())?),
+    };
+    if raw.extensions.iter().any(|e| e.is_empty() || e.chars().any(|c| c.is_whitespace() || c == '"')) {
+        return ctx.err(raw.prefix.span(), "an entry of `extensions` is not an extension identifier", "write absolute URIs, e.g. `extensions = [\"http://schemas.xmlsoap.org/soap/envelope/\"]`");
+    }
     let max_body = match &raw.max_body {
         Some(s) => size(ctx, s, "max_body")?,
-        None => DEFAULT_MAX_BODY,
+        None => match handler {
+            HandlerConfig::WebDav(_) => super::DEFAULT_MAX_UPLOAD,
+            HandlerConfig::Proxy(_) => super::DEFAULT_MAX_PROXY_BODY,
+            _ => DEFAULT_MAX_BODY,
+        },
     };
     let host = match &raw.host {
         None => None,
@@ -379,6 +441,10 @@ fn route_config(ctx: &Ctx, spanned: &Spanned<RawRoute>) -> Result<RouteConfig, C
         prefix: prefix.clone(),
         host,
         handler,
+        auth,
+        purge,
+        compress: raw.compress,
+        extensions: raw.extensions.clone(),
         max_body,
         planned: planned_methods(ctx, &raw.planned_methods)?,
         line: ctx.line(&raw.prefix.span()),
@@ -405,7 +471,7 @@ fn static_config(ctx: &Ctx, raw: &RawStatic) -> Result<StaticConfig, ConfigError
             "create the folder, or give an existing one; relative paths are relative to the configuration file's folder",
         );
     }
-    Ok(StaticConfig { root, index: raw.index.clone().unwrap_or_else(|| vec!["index.html".into()]) })
+    Ok(StaticConfig { root, index: raw.index.clone().unwrap_or_else(|| vec!["index.html".into()]), browse: raw.browse })
 }
 
 fn respond_config(ctx: &Ctx, spanned: &Spanned<RawRespond>) -> Result<RespondConfig, ConfigError> {

@@ -4,6 +4,7 @@
 
 mod respond;
 mod static_files;
+mod webdav;
 
 use std::borrow::Cow;
 
@@ -11,6 +12,7 @@ use http::{HeaderMap, Request, Response};
 use methodical_policy::{MethodSet, RouteMethods};
 
 pub use respond::RespondHandler;
+pub use webdav::WebDavHandler;
 pub use static_files::{content_type, entity_tags, evaluate_preconditions, EntityTag, Precondition, StaticHandler};
 
 use crate::body::{Body, RequestBody};
@@ -23,6 +25,8 @@ pub enum Handler {
     Static(StaticHandler),
     /// A fixed response.
     Respond(RespondHandler),
+    /// WebDAV.
+    WebDav(WebDavHandler),
 }
 
 /// What a handler learns about a request besides the request itself.
@@ -32,6 +36,8 @@ pub struct RequestCtx<'a> {
     pub prefix: &'a str,
     /// The request path below the prefix, still percent-encoded.
     pub rest: &'a str,
+    /// The authenticated user, if any.
+    pub user: Option<&'a str>,
 }
 
 impl Handler {
@@ -40,6 +46,10 @@ impl Handler {
         Ok(match &route.handler {
             HandlerConfig::Static(s) => Handler::Static(StaticHandler::new(s, route.max_body)?),
             HandlerConfig::Respond(r) => Handler::Respond(RespondHandler::new(r.clone(), route.max_body)),
+            HandlerConfig::WebDav(w) => Handler::WebDav(WebDavHandler::new(w, route.max_body)?),
+            HandlerConfig::Proxy(_) => {
+                return Err(std::io::Error::new(std::io::ErrorKind::Unsupported, "proxy routes are not built into this server yet"))
+            }
         })
     }
 
@@ -48,25 +58,32 @@ impl Handler {
         match self {
             Handler::Static(s) => s.route_methods(),
             Handler::Respond(r) => r.route_methods(),
+            Handler::WebDav(w) => w.route_methods(),
         }
     }
 
     /// The methods the resource at `rest` allows right now.
-    pub fn allowed(&self, _rest: &str) -> Cow<'_, MethodSet> {
+    pub fn allowed(&self, rest: &str) -> Cow<'_, MethodSet> {
         match self {
             Handler::Static(s) => Cow::Borrowed(s.allowed()),
             Handler::Respond(r) => Cow::Borrowed(r.allowed()),
+            Handler::WebDav(w) => w.allowed(rest),
         }
     }
 
     /// Header fields OPTIONS advertises besides Allow (WebDAV's `DAV`, `DASL`).
-    pub fn options_headers(&self, _headers: &mut HeaderMap) {}
+    pub fn options_headers(&self, headers: &mut HeaderMap) {
+        if let Handler::WebDav(w) = self {
+            w.options_headers(headers);
+        }
+    }
 
     /// Answers a dispatched request.
     pub async fn handle(&self, req: Request<RequestBody>, ctx: RequestCtx<'_>) -> Result<Response<Body>, HttpError> {
         match self {
             Handler::Static(s) => s.handle(req, ctx.rest).await,
             Handler::Respond(r) => r.handle(req).await,
+            Handler::WebDav(w) => w.handle(req, ctx.prefix, ctx.rest, ctx.user).await,
         }
     }
 }

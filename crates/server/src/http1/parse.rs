@@ -251,6 +251,11 @@ fn parse_request_line(line: &[u8], limits: &HeadLimits) -> Result<RequestLine, P
             "the request-target contains the octet 0x{bad:02X}; such octets must be percent-encoded"
         )));
     }
+    if target.contains(&b'#') {
+        // A fragment is never sent (RFC 9110 §7.1); `http::Uri` would drop it silently and
+        // DELETE /a#frag would remove /a.
+        return Err(ParseError::RequestLine("the request-target contains a fragment (`#`), which is never sent to a server".into()));
+    }
     let version = parse_version(version)?;
     let method = Method::from_bytes(method_bytes)
         .map_err(|_| ParseError::RequestLine("the method is not a valid token".into()))?;
@@ -514,6 +519,7 @@ mod tests {
         assert!(matches!(parse(b"GET / HTTP/1.1\r\nHost: x\n\r\n"), Err(ParseError::BareLf)));
         assert!(matches!(parse(b"GET /\r\n\r\n"), Err(ParseError::RequestLine(_))));
         assert!(matches!(parse(b"GET /\xff HTTP/1.1\r\n\r\n"), Err(ParseError::RequestLine(_))));
+        assert!(matches!(parse(b"DELETE /a#frag HTTP/1.1\r\n\r\n"), Err(ParseError::RequestLine(_))));
     }
 
     #[test]

@@ -14,7 +14,7 @@ use methodical_fs::{Resolved, Root, Validators};
 
 use crate::error::HttpError;
 
-/// How stale an entry may get before the file is stat'ed again.
+/// How stale an entry may get before the file is stat'ed again (static routes).
 pub const RECHECK: Duration = Duration::from_secs(1);
 
 /// A file or folder as last seen.
@@ -42,6 +42,7 @@ pub struct Entry {
 pub struct FileCache {
     entries: quick_cache::sync::Cache<String, Arc<Entry>, Weigher>,
     max_file: u64,
+    recheck_ms: u64,
     epoch: Instant,
 }
 
@@ -56,11 +57,13 @@ impl quick_cache::Weighter<String, Arc<Entry>> for Weigher {
 
 impl FileCache {
     /// A cache holding at most `capacity` octets, keeping files up to `max_file` octets in
-    /// memory.
-    pub fn new(capacity: u64, max_file: u64) -> FileCache {
+    /// memory, re-checking each file's metadata when its entry is older than `recheck`
+    /// (zero: on every request, for folders written through the server itself).
+    pub fn new(capacity: u64, max_file: u64, recheck: Duration) -> FileCache {
         FileCache {
             entries: quick_cache::sync::Cache::with_weighter(4096, capacity, Weigher),
             max_file,
+            recheck_ms: recheck.as_millis() as u64,
             epoch: Instant::now(),
         }
     }
@@ -74,7 +77,7 @@ impl FileCache {
         let now = self.now_ms();
         let previous = self.entries.get(&resolved.relative);
         if let Some(e) = &previous {
-            if now.saturating_sub(e.checked_ms.load(Ordering::Relaxed)) < RECHECK.as_millis() as u64 {
+            if self.recheck_ms > 0 && now.saturating_sub(e.checked_ms.load(Ordering::Relaxed)) < self.recheck_ms {
                 return Ok(e.clone());
             }
         }
@@ -162,7 +165,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("a.txt"), b"one").unwrap();
         let root = Root::new(dir.path()).unwrap();
-        let cache = FileCache::new(1 << 20, 1 << 16);
+        let cache = FileCache::new(1 << 20, 1 << 16, RECHECK);
         let r = root.resolve("/a.txt").unwrap();
         let first = cache.lookup(&root, &r).await.unwrap();
         assert_eq!(first.content.as_deref(), Some(&b"one"[..]));

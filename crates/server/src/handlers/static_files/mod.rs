@@ -45,13 +45,23 @@ pub struct StaticHandler {
 }
 
 impl StaticHandler {
-    /// Opens the root.
+    /// Opens the root. File metadata is re-checked at most once per second per file.
     pub fn new(config: &StaticConfig, max_body: u64) -> std::io::Result<StaticHandler> {
+        StaticHandler::with_recheck(config, max_body, cache::RECHECK)
+    }
+
+    /// Opens a root whose files change through the server (WebDAV): metadata is re-checked on
+    /// every request, so a GET right after a PUT sees the new file.
+    pub fn uncached(config: &StaticConfig, max_body: u64) -> std::io::Result<StaticHandler> {
+        StaticHandler::with_recheck(config, max_body, std::time::Duration::ZERO)
+    }
+
+    fn with_recheck(config: &StaticConfig, max_body: u64, recheck: std::time::Duration) -> std::io::Result<StaticHandler> {
         Ok(StaticHandler {
             root: Root::new(&config.root)?,
             allowed: MethodSet::from_iter([Method::GET, Method::HEAD]),
             index: config.index.clone(),
-            cache: FileCache::new(MEMORY_CAPACITY, MEMORY_FILE_LIMIT),
+            cache: FileCache::new(MEMORY_CAPACITY, MEMORY_FILE_LIMIT, recheck),
             max_body,
         })
     }
