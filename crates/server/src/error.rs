@@ -58,6 +58,20 @@ pub enum HttpError {
         /// Length of the representation.
         len: u64,
     },
+    /// The request is malformed in a way found after parsing (400).
+    #[error("{0}")]
+    BadRequest(String),
+    /// RFC 2774: a mandatory extension declaration is not supported (510, X-4, X-7).
+    #[error("{0}")]
+    NotExtended(String),
+    /// The upstream answered with something invalid, refused the connection, or a
+    /// forwarding loop was detected (502, E-9, A-8).
+    #[error("{0}")]
+    BadGateway(String),
+    /// The upstream did not answer in time (504, E-10), or `only-if-cached` found nothing
+    /// stored (C-9).
+    #[error("{0}")]
+    GatewayTimeout(String),
     /// Credentials are needed, or the ones sent are wrong (401).
     #[error("this resource needs a login")]
     Unauthorized {
@@ -184,6 +198,13 @@ impl HttpError {
                     .header(http::header::WWW_AUTHENTICATE, HeaderValue::from_str(&challenge).unwrap_or_else(|_| HeaderValue::from_static("Basic")))
             }
             HttpError::Forbidden(why) => Problem::new(StatusCode::FORBIDDEN, why.clone()),
+            HttpError::BadRequest(why) => Problem::new(StatusCode::BAD_REQUEST, why.clone()),
+            HttpError::NotExtended(why) => Problem::new(StatusCode::from_u16(510).unwrap_or(StatusCode::NOT_IMPLEMENTED), why.clone())
+                .advice("The request carries a mandatory HTTP extension (RFC 2774) this resource does not support."),
+            HttpError::BadGateway(why) => Problem::new(StatusCode::BAD_GATEWAY, why.clone())
+                .temporary()
+                .advice("The upstream server failed or is unreachable; the server log names it."),
+            HttpError::GatewayTimeout(why) => Problem::new(StatusCode::GATEWAY_TIMEOUT, why.clone()).temporary(),
             HttpError::Internal(why) => {
                 tracing::error!("internal error: {why}");
                 Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "The server failed while answering this request.")

@@ -261,7 +261,8 @@ fn trace_response(req: &Request<RequestBody>) -> Result<Response<Body>, HttpErro
 /// sent stays in Content-Length.
 pub fn finish(mut resp: Response<Body>, head: bool) -> Response<Body> {
     let headers = resp.headers_mut();
-    headers.insert(DATE, crate::date::now());
+    // A proxied or cached response keeps the Date its origin set (E-3 only asks to add one).
+    headers.entry(DATE).or_insert_with(crate::date::now);
     if !headers.contains_key(SERVER) {
         headers.insert(SERVER, SERVER_NAME);
     }
