@@ -25,6 +25,9 @@ enum Command {
     /// Work with configuration files.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Probe any server (methodical, nginx, Apache, a CDN) for its method semantics and print
+    /// a report; exits 1 when a MUST-level check fails.
+    Check(methodical_check::CheckArgs),
     /// Read a password from standard input and print the argon2id `password_hash` line for a
     /// [[user]] entry.
     HashPassword,
@@ -62,6 +65,13 @@ fn main() -> ExitCode {
         Command::Serve(args) => serve(args),
         Command::Config(ConfigCommand::Check { file }) => config_check(&file),
         Command::HashPassword => hash_password(),
+        Command::Check(args) => match runtime() {
+            Ok(rt) => rt.block_on(methodical_check::run(args)),
+            Err(e) => {
+                eprintln!("error: cannot start the runtime: {e}");
+                ExitCode::FAILURE
+            }
+        },
     }
 }
 
