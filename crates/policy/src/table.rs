@@ -70,6 +70,14 @@ impl RouteMethods {
         }
     }
 
+    /// Declares that the route's handler answers `method` itself, whatever the gateway
+    /// rules would say (a proxy route's `PURGE`): it is dispatched on this route, never 405
+    /// or 501 here, and joins the server-wide registry. Other routes are unaffected.
+    pub fn implement(&mut self, method: Method) {
+        self.implements.insert(method.clone());
+        self.allowed.insert(method);
+    }
+
     /// Declares `method` planned on this route only: its 501 carries `Retry-After` (M-8).
     pub fn plan(&mut self, method: Method, retry_after: RetryAfter) {
         self.planned.retain(|(m, _)| m != &method);
@@ -96,10 +104,13 @@ impl RouteMethods {
     pub fn is_implemented(&self, method: &Method) -> bool {
         match &self.kind {
             RouteKind::Origin => self.any || is_core(method) || self.implements.contains(method),
-            RouteKind::Gateway { forward_unknown, allowlist } => match allowlist {
-                Some(list) => is_core(method) || list.contains(method),
-                None => *forward_unknown || properties(method).is_some(),
-            },
+            RouteKind::Gateway { forward_unknown, allowlist } => {
+                self.implements.contains(method)
+                    || match allowlist {
+                        Some(list) => is_core(method) || list.contains(method),
+                        None => *forward_unknown || properties(method).is_some(),
+                    }
+            }
         }
     }
 }
@@ -227,6 +238,13 @@ impl MethodTable {
         let rm = &self.routes[route.0];
         match &rm.kind {
             RouteKind::Origin => self.decide_origin(route, rm, method, allowed),
+            // A method the gateway's handler answers itself (PURGE); TRACE and CONNECT keep their
+            // server-wide rules.
+            RouteKind::Gateway { .. }
+                if rm.implements.contains(method) && *method != Method::TRACE && *method != Method::CONNECT =>
+            {
+                Outcome::Dispatch
+            }
             RouteKind::Gateway { forward_unknown, allowlist } => {
                 self.decide_gateway(route, method, *forward_unknown, allowlist.as_ref())
             }
@@ -509,5 +527,27 @@ mod tests {
         assert_eq!(post.elsewhere, 405);
         let patch = uses.iter().find(|u| u.method == Method::PATCH).unwrap();
         assert_eq!(patch.planned, Some(RetryAfter::Seconds(120)));
+    }
+
+    #[test]
+    fn gateway_implements_purge_on_its_route_only() {
+        let purge = m("PURGE");
+        let mut b = MethodTable::builder();
+        let origin = b.route(RouteMethods::origin(set(&["GET", "HEAD", "OPTIONS"])));
+        let mut closed = RouteMethods::gateway(false, None);
+        closed.implement(purge.clone());
+        let closed = b.route(closed);
+        let mut listed = RouteMethods::gateway(true, Some(set(&["GET"])));
+        listed.implement(purge.clone());
+        let listed = b.route(listed);
+        let plain = b.route(RouteMethods::gateway(false, None));
+        let t = b.build();
+        assert_eq!(t.decide(closed, &purge, MethodSet::new), Outcome::Dispatch);
+        assert_eq!(t.decide(listed, &purge, MethodSet::new), Outcome::Dispatch);
+        assert_eq!(t.decide(plain, &purge, MethodSet::new), Outcome::NotImplemented { retry_after: None });
+        assert_eq!(t.decide(origin, &purge, MethodSet::new), Outcome::NotImplemented { retry_after: None });
+        assert!(t.route_methods(closed).is_implemented(&purge));
+        assert!(t.registry().contains(&purge));
+        assert!(matches!(t.decide(listed, &Method::TRACE, MethodSet::new), Outcome::NotAllowed { .. }));
     }
 }
