@@ -247,6 +247,12 @@ impl Cache {
         CacheStatus::forward(&self.config.name, why)
     }
 
+    /// A `Cache-Status` member with this cache's name for a response the gateway produced
+    /// itself, neither from the cache nor from upstream.
+    pub fn local_status(&self) -> CacheStatus {
+        CacheStatus::not_used(&self.config.name)
+    }
+
     /// Phase 1: how can the cache answer `req` at `now`?
     pub async fn lookup(&self, req: &request::Parts, now: SystemTime) -> Lookup {
         if req.method != Method::GET && req.method != Method::HEAD {

@@ -3,7 +3,7 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
-use http::header::{HeaderMap, HeaderName, HeaderValue, ETAG, LAST_MODIFIED};
+use http::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_LENGTH, ETAG, LAST_MODIFIED};
 use http::{request, response, Method, StatusCode, Version};
 
 use crate::directives::ResponseCacheControl;
@@ -54,10 +54,19 @@ impl StoredResponse {
         let vary = VaryRule::from_response(&resp.headers)
             .key_for(&req.headers)
             .ok_or(NotStorable::VaryStar)?;
+        let mut headers = storable_headers(&resp.headers);
+        // Content that arrived chunked is stored whole: its length is known now, and a
+        // HEAD answered from this GET response must announce it (RFC 9110 §9.3.2, E-2).
+        let bodyless = resp.status.is_informational()
+            || resp.status == StatusCode::NO_CONTENT
+            || resp.status == StatusCode::NOT_MODIFIED;
+        if req.method == Method::GET && !bodyless && !headers.contains_key(CONTENT_LENGTH) {
+            headers.insert(CONTENT_LENGTH, HeaderValue::from(body.len()));
+        }
         let mut entry = Self {
             status: resp.status,
             version: resp.version,
-            headers: storable_headers(&resp.headers),
+            headers,
             // A stored HEAD response has no content (RFC 9110 §9.3.2).
             body: if req.method == Method::HEAD { Bytes::new() } else { body },
             request_time,
@@ -394,10 +403,30 @@ mod tests {
         let lines: Vec<_> = e.headers().iter().map(|(n, v)| format!("{n}: {}", v.to_str().unwrap())).collect();
         assert_eq!(
             lines,
-            ["cache-control: max-age=60", "x-a: 1", "set-cookie: a=1", "set-cookie: b=2", "vary: Accept-Language"]
+            [
+                "cache-control: max-age=60",
+                "x-a: 1",
+                "set-cookie: a=1",
+                "set-cookie: b=2",
+                "vary: Accept-Language",
+                "content-length: 5"
+            ]
         );
         assert_eq!(e.vary().0[0].1.as_deref(), Some("en"));
         assert!(e.size() >= 5 + ENTRY_OVERHEAD);
+    }
+
+    #[test]
+    fn e2_content_that_came_chunked_is_stored_with_its_length() {
+        // `sample` has no Content-Length: the stored GET gets the length of its content, a
+        // stored HEAD response does not (it has none to tell).
+        assert_eq!(sample("GET").headers()["content-length"], "5");
+        assert!(sample("HEAD").headers().get("content-length").is_none());
+        let (req, ()) = Request::builder().uri("http://h/x").body(()).unwrap().into_parts();
+        let (resp, ()) = Response::builder().status(204).body(()).unwrap().into_parts();
+        let t = SystemTime::now();
+        let e = StoredResponse::new(&req, &resp, Bytes::new(), t, t).unwrap();
+        assert!(e.headers().get("content-length").is_none(), "no Content-Length on a 204 (E-2)");
     }
 
     #[test]

@@ -64,6 +64,13 @@ impl CacheStatus {
         Self::new(name, false, Some(why))
     }
 
+    /// `name` alone: the cache neither served a stored response nor forwarded the request
+    /// (the gateway answered it itself, e.g. a refusal or `OPTIONS` with
+    /// `Max-Forwards: 0`).
+    pub fn not_used(name: &str) -> Self {
+        Self::new(name, false, None)
+    }
+
     fn new(name: &str, hit: bool, fwd: Option<Forward>) -> Self {
         Self {
             name: name.to_owned(),
@@ -200,5 +207,6 @@ mod tests {
             "\"edge cache\"; hit; detail=\"say \\\"hi\\\"\""
         );
         assert_eq!(CacheStatus::hit("m").ttl(-5).to_header_value(), "m; hit; ttl=-5");
+        assert_eq!(CacheStatus::not_used("m").detail("only-if-cached").to_string(), "m; detail=\"only-if-cached\"");
     }
 }

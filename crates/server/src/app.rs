@@ -9,7 +9,7 @@ use crate::access_log::AccessLog;
 use crate::auth::{AccessRule, Authenticator};
 use crate::config::{Config, ConfigError, HandlerConfig, RouteConfig, Who};
 use crate::error_page::ErrorPages;
-use crate::handlers::Handler;
+use crate::handlers::{Handler, Shared};
 use crate::router::Router;
 
 /// One compiled route.
@@ -51,8 +51,10 @@ impl App {
         }
         let mut routes = Vec::new();
         let mut router = Router::default();
+        let errors = ErrorPages { cache_control_405_501: config.error_cache_control.clone() };
+        let shared = Shared { cache: shared_cache(&config)?, errors: errors.clone() };
         for rc in &config.routes {
-            let handler = Handler::new(rc).map_err(|e| {
+            let handler = Handler::new(rc, &shared).map_err(|e| {
                 ConfigError::new(format!("the route `{}` (line {}) cannot start: {e}", rc.prefix, rc.line))
                     .help("check that the folders it names exist and are readable")
             })?;
@@ -65,7 +67,6 @@ impl App {
             let access = access_rule(rc);
             routes.push(Route { id, prefix: rc.prefix.clone(), host: rc.host.clone(), handler, max_body: rc.max_body, access });
         }
-        let errors = ErrorPages { cache_control_405_501: config.error_cache_control.clone() };
         let auth = Authenticator::new(&config.users);
         Ok(App { config, routes, router, table: table.build(), errors, log, auth })
     }
@@ -78,6 +79,39 @@ impl App {
     /// The routes, in configuration order.
     pub fn routes(&self) -> &[Route] {
         &self.routes
+    }
+}
+
+/// The shared cache of the proxy routes, built from `[cache]` when some route caches.
+///
+/// The disk tier is opened (and its index rebuilt) on a runtime of its own, so that this
+/// works inside and outside the server's runtime; the stores only use whichever runtime
+/// later calls them.
+fn shared_cache(config: &Config) -> Result<Option<Arc<methodical_cache::Cache>>, ConfigError> {
+    let Some(settings) = &config.cache else { return Ok(None) };
+    let caching = config.routes.iter().any(|r| matches!(&r.handler, HandlerConfig::Proxy(p) if p.cache));
+    if !caching && !config.routes.iter().any(|r| r.purge.is_some()) {
+        return Ok(None);
+    }
+    let cache_config = methodical_cache::CacheConfig {
+        memory_bytes: settings.memory,
+        disk: settings.disk.as_ref().map(|d| methodical_cache::DiskConfig { path: d.path.clone(), bytes: d.size }),
+        max_object_size: settings.max_object,
+        ..methodical_cache::CacheConfig::default()
+    };
+    if cache_config.disk.is_none() {
+        return Ok(Some(Arc::new(methodical_cache::Cache::memory_only(cache_config))));
+    }
+    let opened = std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+        rt.block_on(methodical_cache::Cache::open(cache_config)).map_err(|e| std::io::Error::other(e.to_string()))
+    })
+    .join()
+    .map_err(|_| ConfigError::new("opening the disk cache failed unexpectedly"))?;
+    match opened {
+        Ok(cache) => Ok(Some(Arc::new(cache))),
+        Err(e) => Err(ConfigError::new(format!("the disk cache cannot be opened: {e}"))
+            .help("check that the folder of `[cache] disk` exists or can be created and is writable")),
     }
 }
 

@@ -2,15 +2,18 @@
 //! resource allows right now, and answers the requests the table dispatches to it. None of
 //! them produces its own 405 or 501: the table does (`crate::service`).
 
+pub mod proxy;
 mod respond;
 mod static_files;
 mod webdav;
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
 use http::{HeaderMap, Request, Response};
 use methodical_policy::{MethodSet, RouteMethods};
 
+pub use proxy::ProxyHandler;
 pub use respond::RespondHandler;
 pub use webdav::WebDavHandler;
 pub use static_files::{content_type, entity_tags, evaluate_preconditions, EntityTag, Precondition, StaticHandler};
@@ -18,6 +21,7 @@ pub use static_files::{content_type, entity_tags, evaluate_preconditions, Entity
 use crate::body::{Body, RequestBody};
 use crate::config::{HandlerConfig, RouteConfig};
 use crate::error::HttpError;
+use crate::error_page::ErrorPages;
 
 /// What a route does with the requests dispatched to it.
 pub enum Handler {
@@ -27,6 +31,18 @@ pub enum Handler {
     Respond(RespondHandler),
     /// WebDAV.
     WebDav(WebDavHandler),
+    /// A reverse proxy, with the shared cache when the route asks for it.
+    Proxy(ProxyHandler),
+}
+
+/// What the handlers of one configuration share.
+#[derive(Debug, Clone, Default)]
+pub struct Shared {
+    /// The shared cache of proxy routes (`[cache]`), when some route caches.
+    pub cache: Option<Arc<methodical_cache::Cache>>,
+    /// The error pages, for handlers that render their own errors (proxy routes add
+    /// `Cache-Status` to them).
+    pub errors: ErrorPages,
 }
 
 /// What a handler learns about a request besides the request itself.
@@ -42,14 +58,12 @@ pub struct RequestCtx<'a> {
 
 impl Handler {
     /// Builds the handler of a route.
-    pub fn new(route: &RouteConfig) -> std::io::Result<Handler> {
+    pub fn new(route: &RouteConfig, shared: &Shared) -> std::io::Result<Handler> {
         Ok(match &route.handler {
             HandlerConfig::Static(s) => Handler::Static(StaticHandler::new(s, route.max_body)?),
             HandlerConfig::Respond(r) => Handler::Respond(RespondHandler::new(r.clone(), route.max_body)),
             HandlerConfig::WebDav(w) => Handler::WebDav(WebDavHandler::new(w, route.max_body)?),
-            HandlerConfig::Proxy(_) => {
-                return Err(std::io::Error::new(std::io::ErrorKind::Unsupported, "proxy routes are not built into this server yet"))
-            }
+            HandlerConfig::Proxy(p) => Handler::Proxy(ProxyHandler::new(route, p, shared.cache.clone(), shared.errors.clone())?),
         })
     }
 
@@ -59,6 +73,7 @@ impl Handler {
             Handler::Static(s) => s.route_methods(),
             Handler::Respond(r) => r.route_methods(),
             Handler::WebDav(w) => w.route_methods(),
+            Handler::Proxy(p) => p.route_methods(),
         }
     }
 
@@ -68,6 +83,7 @@ impl Handler {
             Handler::Static(s) => Cow::Borrowed(s.allowed()),
             Handler::Respond(r) => Cow::Borrowed(r.allowed()),
             Handler::WebDav(w) => w.allowed(rest),
+            Handler::Proxy(p) => Cow::Borrowed(p.allowed()),
         }
     }
 
@@ -84,6 +100,7 @@ impl Handler {
             Handler::Static(s) => s.handle(req, ctx.rest).await,
             Handler::Respond(r) => r.handle(req).await,
             Handler::WebDav(w) => w.handle(req, ctx.prefix, ctx.rest, ctx.user).await,
+            Handler::Proxy(p) => p.handle(req, ctx).await,
         }
     }
 }

@@ -1,0 +1,222 @@
+//! The header rules of an intermediary, shared by both directions: hop-by-hop fields
+//! (P-3), `Via` (P-4) and `Max-Forwards` (P-5). Pure functions on header maps.
+
+use http::header::{HeaderMap, HeaderName, HeaderValue, CONNECTION, CONTENT_LENGTH, MAX_FORWARDS, TE, TRANSFER_ENCODING, UPGRADE, VIA};
+use http::Version;
+
+/// `Keep-Alive` (RFC 9112 App. C.2.2): hop-by-hop though seldom listed.
+const KEEP_ALIVE: HeaderName = HeaderName::from_static("keep-alive");
+/// `Proxy-Connection`: a pre-standard `Connection` some clients still send.
+const PROXY_CONNECTION: HeaderName = HeaderName::from_static("proxy-connection");
+
+/// Removes `Connection`, every field it lists (options compared case-insensitively; a listed
+/// end-to-end field is removed too, A-12) and the fields that are hop-by-hop even when not
+/// listed: `Keep-Alive`, `Proxy-Connection`, `TE`, `Upgrade`, `Transfer-Encoding` (P-3).
+///
+/// A message that had `Transfer-Encoding` loses `Content-Length` as well: the transfer
+/// coding wins over it and the body is re-framed on the next hop (RFC 9112 §6.3, P-11).
+pub fn strip_hop_by_hop(headers: &mut HeaderMap) {
+    let listed: Vec<HeaderName> = headers
+        .get_all(CONNECTION)
+        .iter()
+        .flat_map(|v| v.as_bytes().split(|&b| b == b','))
+        .filter_map(|option| HeaderName::from_bytes(option.trim_ascii()).ok())
+        .collect();
+    for name in listed {
+        headers.remove(name);
+    }
+    if headers.remove(TRANSFER_ENCODING).is_some() {
+        headers.remove(CONTENT_LENGTH);
+    }
+    for name in [CONNECTION, KEEP_ALIVE, PROXY_CONNECTION, TE, UPGRADE] {
+        headers.remove(name);
+    }
+}
+
+/// The `received-protocol` of a Via entry for a message received with `version`
+/// (RFC 9110 §7.6.3: the protocol name is omitted for HTTP).
+pub fn protocol(version: Version) -> &'static str {
+    match version {
+        Version::HTTP_09 => "0.9",
+        Version::HTTP_10 => "1.0",
+        Version::HTTP_2 => "2",
+        Version::HTTP_3 => "3",
+        _ => "1.1",
+    }
+}
+
+/// Appends `<protocol> <pseudonym>` after the Via values already present, as one field line
+/// (P-4: `Via: 1.1 a` becomes `Via: 1.1 a, 1.1 edge`).
+pub fn append_via(headers: &mut HeaderMap, version: Version, pseudonym: &str) {
+    let ours = format!("{} {pseudonym}", protocol(version));
+    let mut line = Vec::new();
+    for v in headers.get_all(VIA) {
+        let v = v.as_bytes().trim_ascii();
+        if !v.is_empty() {
+            line.extend_from_slice(v);
+            line.extend_from_slice(b", ");
+        }
+    }
+    line.extend_from_slice(ours.as_bytes());
+    match HeaderValue::from_bytes(&line) {
+        Ok(v) => {
+            headers.insert(VIA, v);
+        }
+        // An earlier value we cannot copy (it had octets HeaderValue refuses): keep the old
+        // lines and add ours on a line of its own, which is equivalent (RFC 9110 §5.3).
+        Err(_) => {
+            if let Ok(v) = HeaderValue::from_str(&ours) {
+                headers.append(VIA, v);
+            }
+        }
+    }
+}
+
+/// Does a Via entry name `pseudonym` as its received-by part? Then this request has been
+/// here before: a forwarding loop (P-4, A-8).
+pub fn via_names(headers: &HeaderMap, pseudonym: &str) -> bool {
+    headers.get_all(VIA).iter().any(|line| {
+        via_entries(line.as_bytes()).any(|entry| {
+            let mut words = entry.split(|b| b.is_ascii_whitespace()).filter(|w| !w.is_empty());
+            let _protocol = words.next();
+            words.next().is_some_and(|by| by.eq_ignore_ascii_case(pseudonym.as_bytes()))
+        })
+    })
+}
+
+/// The entries of one Via line: split at commas outside comments (`(…)` may hold commas).
+fn via_entries(line: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut depth = 0usize;
+    let mut start = 0;
+    let mut out = Vec::new();
+    for (i, &b) in line.iter().enumerate() {
+        match b {
+            b'(' => depth += 1,
+            b')' => depth = depth.saturating_sub(1),
+            b',' if depth == 0 => {
+                out.push(line[start..i].trim_ascii());
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    out.push(line[start..].trim_ascii());
+    out.into_iter().filter(|e| !e.is_empty())
+}
+
+/// What `Max-Forwards` says for an OPTIONS or TRACE request (P-5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MaxForwards {
+    /// No Max-Forwards: forward, and add none.
+    Absent,
+    /// Zero: this gateway is the final recipient and answers itself.
+    Zero,
+    /// Forward with this value (the received one minus one).
+    Forward(u64),
+}
+
+/// Why a Max-Forwards field is unusable (answered 400).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MaxForwardsError {
+    /// Not `1*DIGIT`.
+    #[error("the Max-Forwards header field `{0}` is not a number of hops (1*DIGIT)")]
+    NotDigits(String),
+    /// More than one line.
+    #[error("the request has more than one Max-Forwards header field")]
+    Repeated,
+}
+
+/// Reads Max-Forwards (RFC 9110 §7.6.2: `1*DIGIT`). A value too large for 64 bits is taken
+/// as the largest one: it only bounds hops.
+pub fn max_forwards(headers: &HeaderMap) -> Result<MaxForwards, MaxForwardsError> {
+    let mut lines = headers.get_all(MAX_FORWARDS).iter();
+    let Some(line) = lines.next() else { return Ok(MaxForwards::Absent) };
+    if lines.next().is_some() {
+        return Err(MaxForwardsError::Repeated);
+    }
+    let value = line.as_bytes().trim_ascii();
+    if value.is_empty() || !value.iter().all(u8::is_ascii_digit) {
+        return Err(MaxForwardsError::NotDigits(String::from_utf8_lossy(value).chars().take(40).collect()));
+    }
+    let n = std::str::from_utf8(value).ok().and_then(|s| s.parse::<u64>().ok()).unwrap_or(u64::MAX);
+    Ok(if n == 0 { MaxForwards::Zero } else { MaxForwards::Forward(n - 1) })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn map(pairs: &[(&str, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (n, v) in pairs {
+            h.append(HeaderName::from_bytes(n.as_bytes()).unwrap(), HeaderValue::from_str(v).unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn p3_connection_listed_and_known_hop_by_hop_fields_go() {
+        let mut h = map(&[
+            ("connection", "X-A, keep-alive"),
+            ("Connection", "x-c"),
+            ("x-a", "1"),
+            ("x-c", "2"),
+            ("keep-alive", "5"),
+            ("proxy-connection", "keep-alive"),
+            ("te", "trailers"),
+            ("upgrade", "foo"),
+            ("x-end-to-end", "kept"),
+        ]);
+        strip_hop_by_hop(&mut h);
+        assert_eq!(h.len(), 1, "{h:?}");
+        assert_eq!(h["x-end-to-end"], "kept");
+    }
+
+    #[test]
+    fn p11_transfer_encoding_takes_content_length_with_it() {
+        let mut h = map(&[("transfer-encoding", "chunked"), ("content-length", "10")]);
+        strip_hop_by_hop(&mut h);
+        assert!(h.is_empty());
+        let mut h = map(&[("content-length", "10")]);
+        strip_hop_by_hop(&mut h);
+        assert_eq!(h["content-length"], "10");
+    }
+
+    #[test]
+    fn a12_listed_end_to_end_field_is_removed() {
+        let mut h = map(&[("connection", "Cache-Control"), ("cache-control", "max-age=1")]);
+        strip_hop_by_hop(&mut h);
+        assert!(h.get("cache-control").is_none());
+    }
+
+    #[test]
+    fn p4_via_appended_in_one_line_with_client_version() {
+        let mut h = map(&[("via", "1.1 a"), ("via", "1.0 b (x, y)")]);
+        append_via(&mut h, Version::HTTP_10, "edge");
+        assert_eq!(h.get_all(VIA).iter().count(), 1);
+        assert_eq!(h[VIA], "1.1 a, 1.0 b (x, y), 1.0 edge");
+        let mut h = HeaderMap::new();
+        append_via(&mut h, Version::HTTP_2, "edge");
+        assert_eq!(h[VIA], "2 edge");
+    }
+
+    #[test]
+    fn p4_loop_is_seen_in_any_entry() {
+        assert!(via_names(&map(&[("via", "1.1 a, 1.1 Edge")]), "edge"));
+        assert!(via_names(&map(&[("via", "HTTP/1.1 edge (comment, with comma)")]), "edge"));
+        assert!(!via_names(&map(&[("via", "1.1 a (edge), 1.1 edge-2")]), "edge"));
+        assert!(!via_names(&HeaderMap::new(), "edge"));
+    }
+
+    #[test]
+    fn p5_max_forwards_values() {
+        assert_eq!(max_forwards(&HeaderMap::new()), Ok(MaxForwards::Absent));
+        assert_eq!(max_forwards(&map(&[("max-forwards", "0")])), Ok(MaxForwards::Zero));
+        assert_eq!(max_forwards(&map(&[("max-forwards", " 3 ")])), Ok(MaxForwards::Forward(2)));
+        assert_eq!(max_forwards(&map(&[("max-forwards", "99999999999999999999999")])), Ok(MaxForwards::Forward(u64::MAX - 1)));
+        assert!(matches!(max_forwards(&map(&[("max-forwards", "-1")])), Err(MaxForwardsError::NotDigits(_))));
+        assert!(matches!(max_forwards(&map(&[("max-forwards", "")])), Err(MaxForwardsError::NotDigits(_))));
+        assert!(matches!(max_forwards(&map(&[("max-forwards", "3, 3")])), Err(MaxForwardsError::NotDigits(_))));
+        assert_eq!(max_forwards(&map(&[("max-forwards", "1"), ("max-forwards", "1")])), Err(MaxForwardsError::Repeated));
+    }
+}

@@ -1,0 +1,517 @@
+//! `proxy`: a reverse-proxy (gateway) route with the shared cache.
+//!
+//! One request goes through four phases, as in Pingora:
+//!
+//! ```text
+//! request filter (request_filter) → cache lookup (this module, methodical-cache)
+//!   → upstream (upstream) → response filter (response_filter) → cache store (tee)
+//! ```
+//!
+//! The method table has already decided 405/501 for the route (P-1: unknown methods are
+//! forwarded unless `forward_unknown_methods = false`); everything that reaches the handler
+//! is forwarded unless the request filter answers it. Errors are rendered here, with the
+//! server's error pages, so that responses of a cached route all carry `Cache-Status`
+//! (RFC 9211).
+
+mod fields;
+mod purge;
+mod request_filter;
+mod response_filter;
+mod tee;
+mod upstream;
+
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::SystemTime;
+
+use bytes::Bytes;
+use http::header::{HeaderName, HeaderValue, CONTENT_LENGTH, IF_MODIFIED_SINCE, IF_NONE_MATCH, RANGE};
+use http::{request, response, Method, Request, Response, StatusCode};
+use http_body::{Frame, SizeHint};
+use hyper::body::Incoming;
+use methodical_cache::storable::{storability, StorabilityOptions};
+use methodical_cache::{
+    Cache, CacheStatus, CachedResponse, FlightOutcome, Forward, Freshened, Join, LeaderGuard, Lookup, Revalidation, StoreOutcome, UpstreamFailure,
+};
+use methodical_cache::reuse::ValidationReason;
+use methodical_extension::{Extension, ExtensionError, Registry, SoapExtension, SOAP_ENVELOPE_NS};
+use methodical_policy::{MethodSet, RouteMethods};
+
+use self::request_filter::{FilterSettings, Plan, Verdict};
+use self::tee::{StoreJob, TeeBody};
+pub use self::upstream::{UpstreamError, Upstreams};
+use super::RequestCtx;
+use crate::body::{Body, RequestBody};
+use crate::config::{ProxyConfig, PurgeConfig, RouteConfig};
+use crate::error::HttpError;
+use crate::error_page::ErrorPages;
+
+/// The `Cache-Status` response field (RFC 9211).
+const CACHE_STATUS: HeaderName = HeaderName::from_static("cache-status");
+/// The method that drops a URI from the cache on routes with `purge = {…}`.
+const PURGE: &str = "PURGE";
+/// `Lock-Token` (RFC 4918 §10.5).
+const LOCK_TOKEN: HeaderName = HeaderName::from_static("lock-token");
+/// `If` (RFC 4918 §10.4).
+const IF: HeaderName = HeaderName::from_static("if");
+
+/// A reverse-proxy route.
+pub struct ProxyHandler {
+    upstreams: Arc<Upstreams>,
+    /// The shared cache, when the route caches.
+    cache: Option<Arc<Cache>>,
+    /// The shared cache for PURGE, even on a route that does not cache itself.
+    purge_cache: Option<Arc<Cache>>,
+    purge: Option<PurgeConfig>,
+    registry: Option<Registry>,
+    errors: ErrorPages,
+    allowlist: Option<MethodSet>,
+    allowed: MethodSet,
+    forward_unknown: bool,
+    via: String,
+    upstream_host: Option<HeaderValue>,
+    strip_prefix: bool,
+    response_timeout: std::time::Duration,
+}
+
+impl std::fmt::Debug for ProxyHandler {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProxyHandler").field("upstreams", &self.upstreams).field("cache", &self.cache.is_some()).finish_non_exhaustive()
+    }
+}
+
+impl ProxyHandler {
+    /// Builds the handler of `route` (whose handler is `proxy`). `cache` is the server's
+    /// shared cache, if one is configured; `errors` renders the gateway's own errors.
+    pub fn new(route: &RouteConfig, proxy: &ProxyConfig, cache: Option<Arc<Cache>>, errors: ErrorPages) -> std::io::Result<ProxyHandler> {
+        let allowlist = proxy.methods.as_ref().map(|m| m.iter().cloned().collect::<MethodSet>());
+        let registry = if route.extensions.is_empty() {
+            None
+        } else {
+            let mut r = Registry::new();
+            for id in &route.extensions {
+                let added = if id == SOAP_ENVELOPE_NS { r.insert(Arc::new(SoapExtension)) } else { r.insert(Arc::new(Declared(id.clone()))) };
+                added.map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, format!("the extension `{id}`: {e}")))?;
+            }
+            Some(r)
+        };
+        Ok(ProxyHandler {
+            upstreams: Arc::new(Upstreams::new(proxy)?),
+            cache: if proxy.cache { cache.clone() } else { None },
+            purge_cache: cache,
+            purge: route.purge.clone(),
+            registry,
+            errors,
+            allowed: allowlist.clone().unwrap_or_default(),
+            allowlist,
+            forward_unknown: proxy.forward_unknown_methods,
+            via: proxy.via.clone(),
+            upstream_host: proxy.upstream_host.clone(),
+            strip_prefix: proxy.strip_prefix,
+            response_timeout: proxy.response_timeout,
+        })
+    }
+
+    /// The gateway rules of the method table (P-1), and PURGE where it is configured.
+    pub fn route_methods(&self) -> RouteMethods {
+        let mut methods = RouteMethods::gateway(self.forward_unknown, self.allowlist.clone());
+        if self.purge.is_some() {
+            if let Ok(purge) = Method::from_bytes(PURGE.as_bytes()) {
+                methods.implement(purge);
+            }
+        }
+        methods
+    }
+
+    /// The allowlist, when one is configured (a gateway does not know what upstream allows).
+    pub fn allowed(&self) -> &MethodSet {
+        &self.allowed
+    }
+
+    /// Answers a request dispatched to the route. Never fails: errors are rendered here.
+    pub async fn handle(&self, req: Request<RequestBody>, ctx: RequestCtx<'_>) -> Result<Response<Body>, HttpError> {
+        let (client, body) = req.into_parts();
+        if self.purge.is_some() && client.method.as_str() == PURGE {
+            return Ok(self.purge(&client).await);
+        }
+        let settings = FilterSettings {
+            via: &self.via,
+            allowlist: self.allowlist.as_ref(),
+            registry: self.registry.as_ref(),
+            upstream_host: self.upstream_host.as_ref(),
+            strip_prefix: self.strip_prefix,
+        };
+        let plan = match request_filter::filter(&settings, &client, ctx.rest) {
+            Verdict::Forward(plan) => plan,
+            Verdict::Answer(resp) => return Ok(self.local(resp)),
+            Verdict::Refuse(e) => {
+                let status = self.cache.as_ref().map(|c| c.local_status());
+                return Ok(self.fail(e, &client, status));
+            }
+        };
+        Ok(match self.cache.clone() {
+            None => self.pass(&client, plan, body, None, None).await,
+            Some(cache) => self.through_cache(&cache, client, plan, body).await,
+        })
+    }
+
+    /// A response the gateway made itself.
+    fn local(&self, mut resp: Response<Body>) -> Response<Body> {
+        if let Some(c) = &self.cache {
+            resp.headers_mut().append(CACHE_STATUS, c.local_status().to_header_value());
+        }
+        resp
+    }
+
+    /// An error response, rendered like every error of the server (E-1), with its
+    /// `Cache-Status` on cached routes.
+    fn fail(&self, e: HttpError, client: &request::Parts, status: Option<CacheStatus>) -> Response<Body> {
+        let mut resp = self.errors.render(&e.problem(), &client.headers);
+        if let Some(s) = status {
+            resp.headers_mut().append(CACHE_STATUS, s.to_header_value());
+        }
+        resp
+    }
+
+    async fn purge(&self, client: &request::Parts) -> Response<Body> {
+        let allow = self.purge.as_ref().map_or(&[][..], |p| &p.allow[..]);
+        let status = self.cache.as_ref().map(|c| c.local_status());
+        match purge::purge(self.purge_cache.as_deref(), allow, client).await {
+            Ok(resp) => self.local(resp),
+            Err(e) => self.fail(e, client, status),
+        }
+    }
+
+    /// Forwards without storing; on a cached route, an unsafe method's success invalidates
+    /// (C-10).
+    async fn pass(&self, client: &request::Parts, plan: Plan, body: RequestBody, cache: Option<&Cache>, status: Option<CacheStatus>) -> Response<Body> {
+        let resp = match self.upstreams.send(plan.head, body, replayable(&client.method)).await {
+            Ok(r) => r,
+            Err(e) => return self.fail(e.into_http(), client, status),
+        };
+        let (mut parts, incoming) = resp.into_parts();
+        if let Some(e) = informational(&parts) {
+            return self.fail(e, client, status);
+        }
+        response_filter::filter(&mut parts, &self.via, plan.fulfilled.as_ref(), plan.via_http10);
+        if let Some(cache) = cache {
+            if client.method != Method::GET && client.method != Method::HEAD {
+                cache.invalidate_after(client, &parts).await;
+            }
+        }
+        if let Some(s) = status {
+            parts.headers.append(CACHE_STATUS, s.to_header_value());
+        }
+        let body = content(incoming, &client.method, &parts);
+        Response::from_parts(parts, body)
+    }
+
+    /// Phase 2: the cache lookup and what follows from it.
+    async fn through_cache(&self, cache: &Arc<Cache>, client: request::Parts, plan: Plan, body: RequestBody) -> Response<Body> {
+        // WebDAV state tokens make a request about locks, not representations (D-11).
+        if client.headers.contains_key(IF) || client.headers.contains_key(LOCK_TOKEN) {
+            let status = cache.forward_status(Forward::Bypass);
+            return self.pass(&client, plan, body, Some(cache), Some(status)).await;
+        }
+        match cache.lookup(&client, SystemTime::now()).await {
+            Lookup::Hit(hit) => cached(hit, &client.method),
+            Lookup::Stale { response, revalidate } => {
+                if let Some(r) = revalidate {
+                    self.revalidate_in_background(cache, &client, &plan, r);
+                }
+                cached(response, &client.method)
+            }
+            Lookup::OnlyIfCachedMiss => {
+                let e = HttpError::GatewayTimeout("The request allows only a stored response (only-if-cached), and none suitable is stored.".into());
+                self.fail(e, &client, Some(cache.local_status().detail("only-if-cached")))
+            }
+            Lookup::Bypass(reason) => {
+                let why = match reason {
+                    methodical_cache::BypassReason::Method => Forward::Method,
+                    methodical_cache::BypassReason::RequestNoStore | methodical_cache::BypassReason::OriginPreconditions => Forward::Request,
+                    methodical_cache::BypassReason::NoKey => Forward::Bypass,
+                };
+                self.pass(&client, plan, body, Some(cache), Some(cache.forward_status(why))).await
+            }
+            Lookup::MustValidate(r) => self.validate(cache, client, plan, body, r).await,
+            Lookup::Miss { key, why } => {
+                // Concurrent misses on one key make one upstream request (request collapsing);
+                // only plain GETs, whose answer every follower can use.
+                let collapsible = client.method == Method::GET && !client.headers.contains_key(RANGE) && http_body::Body::is_end_stream(&body);
+                let mut guard = None;
+                let mut collapsed = false;
+                if collapsible {
+                    match cache.collapser().join(key.as_str()) {
+                        Join::Leader(g) => {
+                            // A flight may have ended (and stored) between lookup and join.
+                            if let Lookup::Hit(hit) = cache.lookup(&client, SystemTime::now()).await {
+                                g.finish(FlightOutcome::Stored);
+                                return cached(hit, &client.method);
+                            }
+                            guard = Some(g);
+                        }
+                        Join::Follower(wait) => {
+                            collapsed = true;
+                            if let Ok(FlightOutcome::Stored) = tokio::time::timeout(self.response_timeout, wait.wait()).await {
+                                match cache.lookup(&client, SystemTime::now()).await {
+                                    Lookup::Hit(hit) => return cached(hit, &client.method),
+                                    Lookup::Stale { response, .. } => return cached(response, &client.method),
+                                    _ => {}
+                                }
+                            }
+                        }
+                    }
+                }
+                let status = cache.forward_status(why).collapsed(collapsed);
+                self.fetch(cache, client, plan, body, status, guard).await
+            }
+        }
+    }
+
+    /// Forwards a cacheable request and stores what may be stored.
+    async fn fetch(&self, cache: &Arc<Cache>, client: request::Parts, plan: Plan, body: RequestBody, status: CacheStatus, guard: Option<LeaderGuard>) -> Response<Body> {
+        let request_time = SystemTime::now();
+        let resp = match self.upstreams.send(plan.head, body, replayable(&client.method)).await {
+            Ok(r) => r,
+            Err(e) => return self.fail(e.into_http(), &client, Some(status)),
+        };
+        let response_time = SystemTime::now();
+        let (mut parts, incoming) = resp.into_parts();
+        if let Some(e) = informational(&parts) {
+            return self.fail(e, &client, Some(status));
+        }
+        response_filter::filter(&mut parts, &self.via, plan.fulfilled.as_ref(), plan.via_http10);
+        self.store_and_send(cache, client, parts, incoming, (request_time, response_time), status, guard).await
+    }
+
+    /// Offers a filtered upstream response to the cache and sends it: content-less answers
+    /// are stored at once, others while they stream to the client (see [`tee`]).
+    #[allow(clippy::too_many_arguments)]
+    async fn store_and_send(
+        &self,
+        cache: &Arc<Cache>,
+        client: request::Parts,
+        parts: response::Parts,
+        incoming: Incoming,
+        (request_time, response_time): (SystemTime, SystemTime),
+        status: CacheStatus,
+        guard: Option<LeaderGuard>,
+    ) -> Response<Body> {
+        let finish = |g: Option<LeaderGuard>, stored: bool| {
+            if let Some(g) = g {
+                g.finish(if stored { FlightOutcome::Stored } else { FlightOutcome::NotStored });
+            }
+        };
+        if client.method == Method::HEAD || http_body::Body::is_end_stream(&incoming) {
+            // Nothing to wait for. A 200 to HEAD also freshens stored GET responses (C-11).
+            let outcome = cache.store(&client, &parts, Bytes::new(), request_time, response_time).await;
+            let stored = outcome == StoreOutcome::Stored;
+            finish(guard, stored);
+            let mut parts = parts;
+            parts.headers.append(CACHE_STATUS, status.stored(stored).to_header_value());
+            let body = content(incoming, &client.method, &parts);
+            return Response::from_parts(parts, body);
+        }
+        let opts = StorabilityOptions { heuristic: cache.config().heuristic };
+        let limit = cache.config().max_object_size;
+        let fits = declared_length(&parts).is_none_or(|n| n <= limit);
+        if !fits || storability(&client, &parts, &opts).is_err() {
+            finish(guard, false);
+            let mut parts = parts;
+            parts.headers.append(CACHE_STATUS, status.to_header_value());
+            return Response::from_parts(parts, Body::stream(incoming));
+        }
+        let mut out = parts.clone();
+        out.headers.append(CACHE_STATUS, status.stored(true).to_header_value());
+        let job = StoreJob { cache: cache.clone(), request: client, response: parts, request_time, response_time, guard };
+        Response::from_parts(out, Body::stream(TeeBody::new(incoming, job, limit)))
+    }
+
+    /// Validates a stored response upstream before using it (RFC 9111 §4.3).
+    async fn validate(&self, cache: &Arc<Cache>, client: request::Parts, mut plan: Plan, body: RequestBody, reval: Revalidation) -> Response<Body> {
+        let unconditional = plan.head.headers.clone();
+        // The cache answers the client's own conditions; upstream gets the stored validators.
+        plan.head.headers.remove(IF_NONE_MATCH);
+        plan.head.headers.remove(IF_MODIFIED_SINCE);
+        for (name, value) in &reval.conditional_headers {
+            plan.head.headers.insert(name.clone(), value.clone());
+        }
+        let why = match reval.reason {
+            ValidationReason::RequestNoCache | ValidationReason::RequestMaxAge | ValidationReason::RequestMinFresh => Forward::Request,
+            _ => Forward::Stale,
+        };
+        let request_time = SystemTime::now();
+        let resp = match self.upstreams.send(clone_head(&plan.head), body, replayable(&client.method)).await {
+            Ok(r) => r,
+            Err(e) => {
+                if let Some(stale) = cache.stale_on_error(&client, &reval, UpstreamFailure::Unreachable, SystemTime::now()) {
+                    return cached(stale, &client.method);
+                }
+                return self.fail(e.into_http(), &client, Some(cache.forward_status(why)));
+            }
+        };
+        let response_time = SystemTime::now();
+        let (mut parts, incoming) = resp.into_parts();
+        if let Some(e) = informational(&parts) {
+            return self.fail(e, &client, Some(cache.forward_status(why)));
+        }
+        response_filter::filter(&mut parts, &self.via, plan.fulfilled.as_ref(), plan.via_http10);
+        if parts.status == StatusCode::NOT_MODIFIED && !reval.conditional_headers.is_empty() {
+            match cache.freshen_with_304(&client, &reval, &parts, request_time, response_time).await {
+                Freshened::Updated(fresh) => return cached(fresh, &client.method),
+                Freshened::NoMatch => {
+                    // The 304 is about another response (RFC 9111 §4.3.3): ask again plainly.
+                    plan.head.headers = unconditional;
+                    return self.fetch(cache, client, plan, RequestBody::Empty, cache.forward_status(why), None).await;
+                }
+            }
+        }
+        if matches!(parts.status.as_u16(), 500 | 502 | 503 | 504) {
+            if let Some(stale) = cache.stale_on_error(&client, &reval, UpstreamFailure::Status(parts.status), SystemTime::now()) {
+                return cached(stale, &client.method);
+            }
+        }
+        let status = cache.forward_status(why).fwd_status(parts.status.as_u16());
+        self.store_and_send(cache, client, parts, incoming, (request_time, response_time), status, None).await
+    }
+
+    /// stale-while-revalidate (RFC 5861 §3): validates in the background, one at a time per
+    /// URI, while the stale response is served.
+    fn revalidate_in_background(&self, cache: &Arc<Cache>, client: &request::Parts, plan: &Plan, reval: Revalidation) {
+        let Join::Leader(guard) = cache.collapser().join(&format!("revalidate {}", reval.key)) else { return };
+        let mut head = clone_head(&plan.head);
+        head.headers.remove(IF_NONE_MATCH);
+        head.headers.remove(IF_MODIFIED_SINCE);
+        for (name, value) in &reval.conditional_headers {
+            head.headers.insert(name.clone(), value.clone());
+        }
+        let client = clone_head(client);
+        let upstreams = self.upstreams.clone();
+        let cache = cache.clone();
+        let via = self.via.clone();
+        tokio::spawn(async move {
+            let _flight = guard;
+            let request_time = SystemTime::now();
+            let Ok(resp) = upstreams.send(head, RequestBody::Empty, true).await else { return };
+            let response_time = SystemTime::now();
+            let (mut parts, incoming) = resp.into_parts();
+            response_filter::filter(&mut parts, &via, None, false);
+            if parts.status == StatusCode::NOT_MODIFIED {
+                let _ = cache.freshen_with_304(&client, &reval, &parts, request_time, response_time).await;
+                return;
+            }
+            let limit = cache.config().max_object_size;
+            let Ok(body) = collect_limited(incoming, limit).await else { return };
+            cache.store(&client, &parts, body, request_time, response_time).await;
+        });
+    }
+}
+
+/// GET and HEAD may be sent again after a connection failure (P-2).
+fn replayable(method: &Method) -> bool {
+    *method == Method::GET || *method == Method::HEAD
+}
+
+/// The request head without its extensions (connection facts stay with the request).
+fn clone_head(head: &request::Parts) -> request::Parts {
+    let (mut out, ()) = Request::new(()).into_parts();
+    out.method = head.method.clone();
+    out.uri = head.uri.clone();
+    out.version = head.version;
+    out.headers = head.headers.clone();
+    out
+}
+
+/// A 1xx final answer (e.g. 101 to an Upgrade we removed) cannot be relayed.
+fn informational(parts: &response::Parts) -> Option<HttpError> {
+    parts.status.is_informational().then(|| HttpError::BadGateway(format!("The upstream answered {} as a final response.", parts.status.as_u16())))
+}
+
+fn declared_length(parts: &response::Parts) -> Option<u64> {
+    parts.headers.get(CONTENT_LENGTH)?.to_str().ok()?.trim().parse().ok()
+}
+
+/// The body sent to the client for an upstream response. HEAD answers carry no content;
+/// when upstream gave no Content-Length, the body's length is left unknown so that the
+/// server does not claim `Content-Length: 0` for it (M-11).
+fn content(incoming: Incoming, method: &Method, parts: &response::Parts) -> Body {
+    if *method == Method::HEAD {
+        return head_body(parts);
+    }
+    if http_body::Body::is_end_stream(&incoming) {
+        Body::Empty
+    } else {
+        Body::stream(incoming)
+    }
+}
+
+fn head_body(parts: &response::Parts) -> Body {
+    if parts.headers.contains_key(CONTENT_LENGTH) {
+        Body::Empty
+    } else {
+        Body::stream(UnknownLength)
+    }
+}
+
+/// A response built from the cache.
+fn cached(c: CachedResponse, method: &Method) -> Response<Body> {
+    let CachedResponse { mut parts, body, .. } = c;
+    parts.version = http::Version::HTTP_11;
+    let body = if *method == Method::HEAD { head_body(&parts) } else { Body::from(body) };
+    Response::from_parts(parts, body)
+}
+
+/// Reads a whole upstream body into memory, refusing more than `limit` octets.
+async fn collect_limited(mut body: Incoming, limit: u64) -> Result<Bytes, ()> {
+    use http_body_util::BodyExt;
+    let mut out = bytes::BytesMut::new();
+    while let Some(frame) = body.frame().await {
+        if let Ok(data) = frame.map_err(|_| ())?.into_data() {
+            if (out.len() + data.len()) as u64 > limit {
+                return Err(());
+            }
+            out.extend_from_slice(&data);
+        }
+    }
+    Ok(out.freeze())
+}
+
+/// No content, length not stated (for HEAD answers whose GET length is unknown).
+struct UnknownLength;
+
+impl http_body::Body for UnknownLength {
+    type Data = Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        Poll::Ready(None)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        true
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        SizeHint::default()
+    }
+}
+
+/// An extension named in the route's `extensions` that needs no change to the request: the
+/// gateway acknowledges it (`Ext`/`C-Ext`) and forwards the base method. SOAP 1.1 is the
+/// one built-in extension that rewrites requests.
+struct Declared(String);
+
+impl Extension for Declared {
+    fn id(&self) -> &str {
+        &self.0
+    }
+
+    fn applies_to(&self, _base_method: &Method) -> bool {
+        true
+    }
+
+    fn rewrite_request(&self, _req: &mut request::Parts, _binding: &methodical_extension::Binding<'_>) -> Result<(), ExtensionError> {
+        Ok(())
+    }
+}

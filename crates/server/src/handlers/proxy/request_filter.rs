@@ -1,0 +1,328 @@
+//! Phase 1: the request filter. Decides whether the gateway answers the request itself
+//! (a forwarding loop, `Max-Forwards: 0`, RFC 2774 refusals) and otherwise builds the
+//! request head that goes upstream (P-1, P-3, P-4, P-5, P-8, P-9, X-3, X-9).
+
+use bytes::BytesMut;
+use http::header::{HeaderValue, ALLOW, CONTENT_LENGTH, CONTENT_TYPE, HOST};
+use http::{request, Method, Request, Response, Uri, Version};
+use methodical_extension::{evaluate, fulfil_hop_by_hop, gateway_action, hop_by_hop_extension_fields, Evaluation, Fulfilled, GatewayAction, Registry};
+use methodical_policy::MethodSet;
+
+use super::fields::{append_via, max_forwards, strip_hop_by_hop, via_names, MaxForwards};
+use crate::body::Body;
+use crate::error::HttpError;
+
+/// Header fields never echoed by TRACE (RFC 9110 §9.3.8: likely to hold secrets).
+const TRACE_HIDDEN: [&str; 5] = ["authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key"];
+
+/// The settings the request filter needs.
+pub struct FilterSettings<'a> {
+    /// The Via pseudonym.
+    pub via: &'a str,
+    /// The route's method allowlist (OPTIONS answered here lists it).
+    pub allowlist: Option<&'a MethodSet>,
+    /// RFC 2774 extensions the route implements; `None`: the framework is off.
+    pub registry: Option<&'a Registry>,
+    /// Host sent upstream instead of the client's.
+    pub upstream_host: Option<&'a HeaderValue>,
+    /// Forward the path without the route prefix.
+    pub strip_prefix: bool,
+}
+
+/// What the filter decided.
+pub enum Verdict {
+    /// Forward this request head.
+    Forward(Plan),
+    /// The gateway is the final recipient and answers with this.
+    Answer(Response<Body>),
+    /// The gateway refuses the request.
+    Refuse(HttpError),
+}
+
+/// A request ready to go upstream.
+pub struct Plan {
+    /// Method, header fields and target (path and query only) as they go upstream;
+    /// version HTTP/1.1 (P-8).
+    pub head: request::Parts,
+    /// Mandatory extensions the gateway fulfilled: the response is marked for them (X-6).
+    pub fulfilled: Option<Fulfilled>,
+    /// The request came through an HTTP/1.0 hop (RFC 2774 §5.1 needs `Expires` then).
+    pub via_http10: bool,
+}
+
+/// Runs the filter on the client's request head. `rest` is the path below the route
+/// prefix (used with `strip_prefix`).
+pub fn filter(settings: &FilterSettings<'_>, client: &request::Parts, rest: &str) -> Verdict {
+    if via_names(&client.headers, settings.via) {
+        return Verdict::Refuse(HttpError::BadGateway(format!(
+            "Forwarding loop: this request already passed through this gateway ({}), so it was not forwarded again.",
+            settings.via
+        )));
+    }
+    let is_options = client.method == Method::OPTIONS;
+    let hops = if is_options || client.method == Method::TRACE {
+        match max_forwards(&client.headers) {
+            Ok(MaxForwards::Zero) => {
+                return if is_options { Verdict::Answer(options_here(settings.allowlist)) } else { Verdict::Answer(trace_here(client)) };
+            }
+            Ok(other) => other,
+            Err(e) => return Verdict::Refuse(HttpError::BadRequest(format!("{e}."))),
+        }
+    } else {
+        MaxForwards::Absent
+    };
+
+    let mut head = request_head(client);
+    let via_http10 = methodical_extension::request_via_http10(client);
+    let fulfilled = match extensions(settings.registry, &mut head) {
+        Ok(f) => f,
+        Err(e) => return Verdict::Refuse(e),
+    };
+
+    // C-Man/C-Opt and the prefixes they declare are hop-by-hop whether or not the client
+    // listed them in Connection (X-3, P-3).
+    for name in hop_by_hop_extension_fields(&head.headers) {
+        head.headers.remove(name);
+    }
+    strip_hop_by_hop(&mut head.headers);
+    if let MaxForwards::Forward(n) = hops {
+        head.headers.insert(http::header::MAX_FORWARDS, HeaderValue::from(n));
+    }
+    append_via(&mut head.headers, client.version, settings.via);
+    match settings.upstream_host {
+        Some(h) => {
+            head.headers.insert(HOST, h.clone());
+        }
+        None => {
+            // HTTP/2 and absolute-form requests name the host in the target (P-9).
+            if !head.headers.contains_key(HOST) {
+                if let Some(a) = client.uri.authority() {
+                    if let Ok(v) = HeaderValue::from_str(a.as_str()) {
+                        head.headers.insert(HOST, v);
+                    }
+                }
+            }
+        }
+    }
+    head.uri = upstream_target(&client.uri, rest, settings.strip_prefix);
+    head.version = Version::HTTP_11;
+    Verdict::Forward(Plan { head, fulfilled, via_http10 })
+}
+
+/// A copy of the client's method, target and header fields (not its extensions).
+fn request_head(client: &request::Parts) -> request::Parts {
+    let (mut head, ()) = Request::new(()).into_parts();
+    head.method = client.method.clone();
+    head.uri = client.uri.clone();
+    head.version = client.version;
+    head.headers = client.headers.clone();
+    head
+}
+
+/// The path and query sent upstream: unchanged, or without the route prefix.
+fn upstream_target(uri: &Uri, rest: &str, strip_prefix: bool) -> Uri {
+    let query = uri.query();
+    let path = if strip_prefix {
+        if rest.starts_with('/') {
+            rest.to_string()
+        } else {
+            format!("/{rest}")
+        }
+    } else {
+        uri.path().to_string()
+    };
+    let pq = match query {
+        Some(q) => format!("{path}?{q}"),
+        None => path,
+    };
+    pq.parse().unwrap_or_else(|_| Uri::from_static("/"))
+}
+
+/// RFC 2774 at the gateway (X-9): forwards, refuses (501 / 400 / 510), or fulfils the
+/// declarations this route implements, rewriting `head` (SOAP's `M-POST` → `POST`).
+fn extensions(registry: Option<&Registry>, head: &mut request::Parts) -> Result<Option<Fulfilled>, HttpError> {
+    let action = gateway_action(head, registry);
+    let evaluation = match (action, registry) {
+        (GatewayAction::Forward, _) => return Ok(None),
+        (GatewayAction::RefuseNotImplemented, _) => {
+            return Err(HttpError::NotImplemented { method: head.method.clone(), retry_after: None });
+        }
+        (GatewayAction::Malformed(e), _) => return Err(HttpError::BadRequest(format!("{e}."))),
+        (GatewayAction::NotExtended(n), _) => return Err(HttpError::NotExtended(n.explanation())),
+        (GatewayAction::FulfilHopByHop, Some(r)) => fulfil_hop_by_hop(r, head),
+        (GatewayAction::Fulfil, Some(r)) => evaluate(r, head),
+        // Fulfilling needs a registry; gateway_action only asks for it with one.
+        (GatewayAction::FulfilHopByHop | GatewayAction::Fulfil, None) => return Ok(None),
+    };
+    match evaluation {
+        Evaluation::NotMandatory => Ok(None),
+        Evaluation::Fulfilled(f) => Ok(Some(f)),
+        Evaluation::Malformed(e) => Err(HttpError::BadRequest(format!("{e}."))),
+        Evaluation::Rejected(e) => Err(HttpError::BadRequest(format!("{e}."))),
+        Evaluation::NotExtended(n) => Err(HttpError::NotExtended(n.explanation())),
+    }
+}
+
+/// OPTIONS with `Max-Forwards: 0`: the gateway answers as the final recipient (P-5, A-11).
+fn options_here(allowlist: Option<&MethodSet>) -> Response<Body> {
+    let mut resp = Response::new(Body::Empty);
+    if let Some(list) = allowlist {
+        resp.headers_mut().insert(ALLOW, list.as_allow().to_header_value());
+    }
+    resp.headers_mut().insert(CONTENT_LENGTH, HeaderValue::from_static("0"));
+    resp
+}
+
+/// TRACE with `Max-Forwards: 0` (TRACE on): the request as received, secrets left out.
+fn trace_here(client: &request::Parts) -> Response<Body> {
+    let mut out = BytesMut::new();
+    out.extend_from_slice(client.method.as_str().as_bytes());
+    out.extend_from_slice(b" ");
+    out.extend_from_slice(client.uri.to_string().as_bytes());
+    out.extend_from_slice(b" ");
+    out.extend_from_slice(match client.version {
+        Version::HTTP_10 => b"HTTP/1.0",
+        Version::HTTP_2 => b"HTTP/2.0",
+        _ => b"HTTP/1.1",
+    });
+    out.extend_from_slice(b"\r\n");
+    for (name, value) in &client.headers {
+        if TRACE_HIDDEN.contains(&name.as_str()) {
+            continue;
+        }
+        out.extend_from_slice(name.as_str().as_bytes());
+        out.extend_from_slice(b": ");
+        out.extend_from_slice(value.as_bytes());
+        out.extend_from_slice(b"\r\n");
+    }
+    out.extend_from_slice(b"\r\n");
+    let mut resp = Response::new(Body::Full(out.freeze()));
+    resp.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("message/http"));
+    resp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use methodical_extension::SoapExtension;
+
+    fn parts(method: &str, target: &str, headers: &[(&str, &str)]) -> request::Parts {
+        let mut b = Request::builder().method(method).uri(target);
+        for (n, v) in headers {
+            b = b.header(*n, *v);
+        }
+        b.body(()).unwrap().into_parts().0
+    }
+
+    fn settings<'a>(registry: Option<&'a Registry>) -> FilterSettings<'a> {
+        FilterSettings { via: "edge", allowlist: None, registry, upstream_host: None, strip_prefix: false }
+    }
+
+    fn forward(v: Verdict) -> Plan {
+        match v {
+            Verdict::Forward(p) => p,
+            Verdict::Answer(r) => panic!("answered {}", r.status()),
+            Verdict::Refuse(e) => panic!("refused: {e}"),
+        }
+    }
+
+    fn refused(v: Verdict) -> u16 {
+        match v {
+            Verdict::Refuse(e) => e.problem().status.as_u16(),
+            _ => panic!("expected a refusal"),
+        }
+    }
+
+    #[test]
+    fn p1_p8_method_kept_version_raised() {
+        let mut c = parts("get", "/proxy/r?q=1", &[("host", "h")]);
+        c.version = Version::HTTP_10;
+        let p = forward(filter(&settings(None), &c, "r"));
+        assert_eq!(p.head.method.as_str(), "get");
+        assert_eq!(p.head.version, Version::HTTP_11);
+        assert_eq!(p.head.uri, "/proxy/r?q=1");
+        assert_eq!(p.head.headers["via"], "1.0 edge");
+        assert_eq!(p.head.headers["host"], "h");
+        assert!(p.via_http10);
+    }
+
+    #[test]
+    fn strip_prefix_keeps_query() {
+        let c = parts("GET", "/proxy/a/b?x", &[]);
+        let mut s = settings(None);
+        s.strip_prefix = true;
+        assert_eq!(forward(filter(&s, &c, "a/b")).head.uri, "/a/b?x");
+        assert_eq!(forward(filter(&s, &c, "")).head.uri, "/?x");
+    }
+
+    #[test]
+    fn p4_loop_is_502() {
+        assert_eq!(refused(filter(&settings(None), &parts("GET", "/", &[("via", "1.1 x, 1.1 edge")]), "")), 502);
+    }
+
+    #[test]
+    fn p5_max_forwards_for_options_and_trace_only() {
+        let s = settings(None);
+        match filter(&s, &parts("OPTIONS", "/r", &[("max-forwards", "0")]), "r") {
+            Verdict::Answer(r) => assert_eq!(r.headers()["content-length"], "0"),
+            _ => panic!("OPTIONS with Max-Forwards 0 is answered here"),
+        }
+        match filter(&s, &parts("TRACE", "/r", &[("max-forwards", "0"), ("cookie", "s=1")]), "r") {
+            Verdict::Answer(r) => {
+                assert_eq!(r.headers()["content-type"], "message/http");
+                let Body::Full(b) = r.into_body() else { panic!() };
+                assert!(!String::from_utf8_lossy(&b).contains("s=1"));
+            }
+            _ => panic!("TRACE with Max-Forwards 0 is answered here"),
+        }
+        let p = forward(filter(&s, &parts("OPTIONS", "/r", &[("max-forwards", "3")]), "r"));
+        assert_eq!(p.head.headers["max-forwards"], "2");
+        let p = forward(filter(&s, &parts("OPTIONS", "/r", &[]), "r"));
+        assert!(p.head.headers.get("max-forwards").is_none());
+        let p = forward(filter(&s, &parts("GET", "/r", &[("max-forwards", "0")]), "r"));
+        assert_eq!(p.head.headers["max-forwards"], "0");
+        assert_eq!(refused(filter(&s, &parts("OPTIONS", "/r", &[("max-forwards", "x")]), "r")), 400);
+    }
+
+    #[test]
+    fn x9_c_man_is_501_without_the_framework() {
+        let c = parts("M-GET", "/r", &[("c-man", "\"http://example.org/\""), ("connection", "C-Man")]);
+        assert_eq!(refused(filter(&settings(None), &c, "r")), 501);
+        let c = parts("M-GET", "/r", &[("man", "\"http://example.org/e\"; ns=16"), ("16-foo", "x")]);
+        let p = forward(filter(&settings(None), &c, "r"));
+        assert_eq!(p.head.method.as_str(), "M-GET");
+        assert_eq!(p.head.headers["man"], "\"http://example.org/e\"; ns=16");
+        assert_eq!(p.head.headers["16-foo"], "x");
+    }
+
+    #[test]
+    fn x3_c_opt_and_its_prefix_are_hop_by_hop() {
+        let c = parts("GET", "/r", &[("c-opt", "\"http://x\"; ns=12"), ("12-a", "b"), ("connection", "C-Opt, 12-a")]);
+        let p = forward(filter(&settings(None), &c, "r"));
+        assert!(p.head.headers.get("c-opt").is_none() && p.head.headers.get("12-a").is_none());
+        // Unlisted: removed all the same.
+        let c = parts("GET", "/r", &[("c-opt", "\"http://x\"; ns=12"), ("12-a", "b")]);
+        let p = forward(filter(&settings(None), &c, "r"));
+        assert!(p.head.headers.get("c-opt").is_none() && p.head.headers.get("12-a").is_none());
+    }
+
+    #[test]
+    fn x9_soap_m_post_becomes_post_with_soapaction() {
+        let registry = Registry::new().with(SoapExtension).unwrap();
+        let c = parts(
+            "M-POST",
+            "/soap",
+            &[("man", "\"http://schemas.xmlsoap.org/soap/envelope/\"; ns=49"), ("49-soapaction", "\"urn:x#y\"")],
+        );
+        let p = forward(filter(&settings(Some(&registry)), &c, "soap"));
+        assert_eq!(p.head.method, Method::POST);
+        assert_eq!(p.head.headers["soapaction"], "\"urn:x#y\"");
+        assert!(p.head.headers.get("man").is_none() && p.head.headers.get("49-soapaction").is_none());
+        assert!(p.fulfilled.is_some_and(|f| f.end_to_end()));
+        // Unsupported hop-by-hop extension: 510; malformed declaration: 400.
+        let c = parts("M-POST", "/soap", &[("c-man", "\"urn:x-other\""), ("connection", "C-Man")]);
+        assert_eq!(refused(filter(&settings(Some(&registry)), &c, "soap")), 510);
+        let c = parts("M-POST", "/soap", &[("man", "not a declaration")]);
+        assert_eq!(refused(filter(&settings(Some(&registry)), &c, "soap")), 400);
+    }
+}

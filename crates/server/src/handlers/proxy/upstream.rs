@@ -1,0 +1,356 @@
+//! Phase 3: the upstream exchange. Several upstreams are used in turn (round robin); one
+//! whose connection failed is skipped for `fail_timeout` (passive health). Connections are
+//! pooled and kept alive by hyper-util's client, HTTP/1.1 only.
+//!
+//! Retries (P-2): a request whose content was never read (the connection could not be
+//! made) is tried on the next upstream whatever its method, since nothing was sent. Once
+//! sent, only GET and HEAD without content are tried again, once, on a fresh connection,
+//! and only when the connection ended before a response head arrived.
+
+use std::error::Error as StdError;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http::uri::{Authority, PathAndQuery, Scheme};
+use http::{request, Request, Response, Uri};
+use http_body::{Frame, SizeHint};
+use hyper::body::Incoming;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::{TokioExecutor, TokioTimer};
+
+use crate::body::{BodyError, RequestBody};
+use crate::config::ProxyConfig;
+use crate::error::HttpError;
+
+/// How long an idle pooled connection is kept.
+const POOL_IDLE: Duration = Duration::from_secs(60);
+
+/// Why no usable response came from upstream.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UpstreamError {
+    /// The connection could not be made (refused, unreachable, reset during connect).
+    #[error("the upstream {upstream} could not be reached: {reason}")]
+    Connect {
+        /// `host:port`.
+        upstream: String,
+        /// What failed.
+        reason: String,
+    },
+    /// The connection was not made within `connect_timeout`.
+    #[error("the upstream {upstream} did not accept a connection within {after:?}")]
+    ConnectTimeout {
+        /// `host:port`.
+        upstream: String,
+        /// The timeout.
+        after: Duration,
+    },
+    /// No response head within `response_timeout` (E-10).
+    #[error("the upstream {upstream} did not answer within {after:?}")]
+    Timeout {
+        /// `host:port`.
+        upstream: String,
+        /// The timeout.
+        after: Duration,
+    },
+    /// The response was invalid, or the connection ended before a complete head (E-9).
+    #[error("the upstream {upstream} sent an invalid or incomplete response: {reason}")]
+    Invalid {
+        /// `host:port`.
+        upstream: String,
+        /// What was wrong.
+        reason: String,
+    },
+    /// Reading the client's request content failed while it was being forwarded.
+    #[error("the request content could not be read from the client: {0}")]
+    ClientBody(String),
+}
+
+impl UpstreamError {
+    /// The status the client gets: 504 for timeouts, 400 for a broken request body, 502
+    /// otherwise (E-9, E-10, A-8).
+    pub fn into_http(self) -> HttpError {
+        match self {
+            UpstreamError::ConnectTimeout { .. } | UpstreamError::Timeout { .. } => HttpError::GatewayTimeout(format!("{self}.")),
+            UpstreamError::ClientBody(_) => HttpError::BadRequest(format!("{self}.")),
+            _ => HttpError::BadGateway(format!("{self}.")),
+        }
+    }
+}
+
+/// One configured upstream.
+#[derive(Debug)]
+struct Target {
+    scheme: Scheme,
+    authority: Authority,
+    /// Path prefix of the upstream URI, without a trailing `/` (`""` for none).
+    base_path: String,
+    /// Milliseconds since [`Upstreams::epoch`] until which this upstream is skipped.
+    failed_until: AtomicU64,
+}
+
+/// The upstreams of one proxy route and the pooled client that reaches them.
+pub struct Upstreams {
+    targets: Vec<Target>,
+    next: AtomicUsize,
+    pooled: Client<HttpConnector, ForwardBody>,
+    fresh: Client<HttpConnector, ForwardBody>,
+    connect_timeout: Duration,
+    response_timeout: Duration,
+    fail_timeout: Duration,
+    epoch: Instant,
+}
+
+impl std::fmt::Debug for Upstreams {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Upstreams").field("targets", &self.targets).finish_non_exhaustive()
+    }
+}
+
+impl Upstreams {
+    /// Builds the client and the upstream list of a route.
+    pub fn new(config: &ProxyConfig) -> std::io::Result<Upstreams> {
+        let mut targets = Vec::new();
+        for uri in &config.upstreams {
+            let (Some(scheme), Some(authority)) = (uri.scheme().cloned(), uri.authority().cloned()) else {
+                return Err(std::io::Error::new(std::io::ErrorKind::InvalidInput, format!("the upstream `{uri}` has no scheme or host")));
+            };
+            let base_path = uri.path().trim_end_matches('/').to_string();
+            targets.push(Target { scheme, authority, base_path, failed_until: AtomicU64::new(0) });
+        }
+        if targets.is_empty() {
+            return Err(std::io::Error::new(std::io::ErrorKind::InvalidInput, "a proxy route needs an upstream"));
+        }
+        let mut connector = HttpConnector::new();
+        connector.set_connect_timeout(Some(config.connect_timeout));
+        connector.set_nodelay(true);
+        let pooled = Client::builder(TokioExecutor::new())
+            .pool_timer(TokioTimer::new())
+            .timer(TokioTimer::new())
+            .pool_idle_timeout(POOL_IDLE)
+            .build(connector.clone());
+        let fresh = Client::builder(TokioExecutor::new()).pool_max_idle_per_host(0).build(connector);
+        Ok(Upstreams {
+            targets,
+            next: AtomicUsize::new(0),
+            pooled,
+            fresh,
+            connect_timeout: config.connect_timeout,
+            response_timeout: config.response_timeout,
+            fail_timeout: config.fail_timeout,
+            epoch: Instant::now(),
+        })
+    }
+
+    fn now_ms(&self) -> u64 {
+        self.epoch.elapsed().as_millis() as u64
+    }
+
+    /// The next upstream in turn that is not marked failed; when all are, the one whose
+    /// mark ends first (a proxy with every upstream down still tries one).
+    fn pick(&self, tried: &[usize]) -> Option<usize> {
+        let n = self.targets.len();
+        let start = self.next.fetch_add(1, Ordering::Relaxed);
+        let now = self.now_ms();
+        let candidates = (0..n).map(|i| (start + i) % n).filter(|i| !tried.contains(i));
+        let mut fallback: Option<(u64, usize)> = None;
+        for i in candidates {
+            let until = self.targets[i].failed_until.load(Ordering::Relaxed);
+            if until <= now {
+                return Some(i);
+            }
+            if fallback.is_none_or(|(u, _)| until < u) {
+                fallback = Some((until, i));
+            }
+        }
+        fallback.map(|(_, i)| i)
+    }
+
+    fn mark_failed(&self, i: usize) {
+        let until = self.now_ms() + self.fail_timeout.as_millis() as u64;
+        self.targets[i].failed_until.store(until, Ordering::Relaxed);
+        tracing::warn!(upstream = %self.targets[i].authority, "upstream marked failed for {:?}", self.fail_timeout);
+    }
+
+    fn mark_ok(&self, i: usize) {
+        if self.targets[i].failed_until.load(Ordering::Relaxed) != 0 {
+            self.targets[i].failed_until.store(0, Ordering::Relaxed);
+        }
+    }
+
+    /// The absolute URI of `path_and_query` on upstream `i`.
+    fn uri(&self, i: usize, path_and_query: &str) -> Result<Uri, UpstreamError> {
+        let t = &self.targets[i];
+        let pq = if t.base_path.is_empty() {
+            PathAndQuery::try_from(path_and_query)
+        } else {
+            PathAndQuery::try_from(format!("{}{path_and_query}", t.base_path))
+        };
+        let pq = pq.map_err(|e| UpstreamError::Invalid { upstream: t.authority.to_string(), reason: format!("cannot build the upstream target: {e}") })?;
+        Uri::builder()
+            .scheme(t.scheme.clone())
+            .authority(t.authority.clone())
+            .path_and_query(pq)
+            .build()
+            .map_err(|e| UpstreamError::Invalid { upstream: t.authority.to_string(), reason: format!("cannot build the upstream target: {e}") })
+    }
+
+    /// Sends `head` (its URI holds only the path and query to request) with `body` and
+    /// waits for the response head. `replayable`: the method may be sent again after a
+    /// failure once it was sent (GET, HEAD).
+    pub async fn send(&self, head: request::Parts, body: RequestBody, replayable: bool) -> Result<Response<Incoming>, UpstreamError> {
+        let path_and_query = head.uri.path_and_query().map_or("/", PathAndQuery::as_str).to_string();
+        let has_content = !http_body::Body::is_end_stream(&body);
+        let slot = BodySlot::new(body);
+        let mut tried = Vec::new();
+        let mut replayed = false;
+        let mut again: Option<usize> = None;
+        loop {
+            let Some(i) = again.take().or_else(|| self.pick(&tried)) else {
+                // Every upstream was tried and refused the connection.
+                let last = tried.last().copied().unwrap_or(0);
+                return Err(UpstreamError::Connect { upstream: self.targets[last].authority.to_string(), reason: "no upstream accepted a connection".into() });
+            };
+            if !tried.contains(&i) {
+                tried.push(i);
+            }
+            let upstream = self.targets[i].authority.to_string();
+            let mut req = Request::from_parts(head.clone(), slot.body());
+            *req.uri_mut() = self.uri(i, &path_and_query)?;
+            let client = if replayed { &self.fresh } else { &self.pooled };
+            let result = tokio::time::timeout(self.response_timeout, client.request(req)).await;
+            let err = match result {
+                Ok(Ok(resp)) => {
+                    self.mark_ok(i);
+                    return Ok(resp);
+                }
+                Ok(Err(e)) => e,
+                Err(_) => {
+                    self.mark_failed(i);
+                    return Err(UpstreamError::Timeout { upstream, after: self.response_timeout });
+                }
+            };
+            if let Some(body_err) = find_source::<BodyError>(&err) {
+                return Err(UpstreamError::ClientBody(body_err.to_string()));
+            }
+            if err.is_connect() {
+                self.mark_failed(i);
+                let timed_out = find_source::<std::io::Error>(&err).is_some_and(|e| e.kind() == std::io::ErrorKind::TimedOut);
+                // Nothing was sent: another upstream may take the request, content and all,
+                // provided its content was never read.
+                if slot.intact() && tried.len() < self.targets.len() {
+                    continue;
+                }
+                return Err(if timed_out {
+                    UpstreamError::ConnectTimeout { upstream, after: self.connect_timeout }
+                } else {
+                    UpstreamError::Connect { upstream, reason: describe(&err) }
+                });
+            }
+            let closed_early = find_source::<hyper::Error>(&err).is_some_and(|h| h.is_incomplete_message() || h.is_canceled() || h.is_closed());
+            if replayable && !replayed && !has_content && closed_early {
+                // The kept-alive connection was closed under us before any answer: once
+                // more, on a new connection, to the same upstream.
+                replayed = true;
+                again = Some(i);
+                continue;
+            }
+            return Err(UpstreamError::Invalid { upstream, reason: describe(&err) });
+        }
+    }
+}
+
+/// The innermost useful message of an error chain.
+fn describe(err: &(dyn StdError + 'static)) -> String {
+    let mut parts = vec![err.to_string()];
+    let mut cur = err.source();
+    while let Some(e) = cur {
+        parts.push(e.to_string());
+        cur = e.source();
+    }
+    parts.dedup();
+    parts.join(": ")
+}
+
+fn find_source<'e, T: StdError + 'static>(err: &'e (dyn StdError + 'static)) -> Option<&'e T> {
+    let mut cur: Option<&'e (dyn StdError + 'static)> = Some(err);
+    while let Some(e) = cur {
+        if let Some(t) = e.downcast_ref::<T>() {
+            return Some(t);
+        }
+        cur = e.source();
+    }
+    None
+}
+
+/// Holds the client's request content until the upstream connection first reads it, so a
+/// request whose connection could not be made can go to another upstream with its content.
+#[derive(Clone)]
+struct BodySlot {
+    slot: Arc<Mutex<Option<RequestBody>>>,
+    end_stream: bool,
+    hint: SizeHint,
+}
+
+impl BodySlot {
+    fn new(body: RequestBody) -> BodySlot {
+        let end_stream = http_body::Body::is_end_stream(&body);
+        let hint = http_body::Body::size_hint(&body);
+        BodySlot { slot: Arc::new(Mutex::new(Some(body))), end_stream, hint }
+    }
+
+    /// A body for one attempt.
+    fn body(&self) -> ForwardBody {
+        ForwardBody { slot: self.clone(), taken: None }
+    }
+
+    /// The content was not read by any attempt.
+    fn intact(&self) -> bool {
+        self.end_stream || self.slot.lock().map(|s| s.is_some()).unwrap_or(false)
+    }
+}
+
+/// The request content as the upstream client reads it (see [`BodySlot`]).
+pub struct ForwardBody {
+    slot: BodySlot,
+    taken: Option<RequestBody>,
+}
+
+impl http_body::Body for ForwardBody {
+    type Data = Bytes;
+    type Error = BodyError;
+
+    fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, BodyError>>> {
+        if self.taken.is_none() {
+            let taken = self.slot.slot.lock().ok().and_then(|mut s| s.take());
+            match taken {
+                Some(b) => self.taken = Some(b),
+                // Another attempt already read it (cannot happen: attempts are sequential
+                // and a read body is never offered again).
+                None => return Poll::Ready(Some(Err(BodyError::Incomplete))),
+            }
+        }
+        match self.taken.as_mut() {
+            Some(b) => Pin::new(b).poll_frame(cx),
+            None => Poll::Ready(None),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        match &self.taken {
+            Some(b) => b.is_end_stream(),
+            None => self.slot.end_stream,
+        }
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match &self.taken {
+            Some(b) => b.size_hint(),
+            None => self.slot.hint.clone(),
+        }
+    }
+}
