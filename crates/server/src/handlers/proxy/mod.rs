@@ -234,37 +234,57 @@ impl ProxyHandler {
                 };
                 self.pass(&client, plan, body, Some(cache), Some(cache.forward_status(why))).await
             }
-            Lookup::MustValidate(r) => self.validate(cache, client, plan, body, r).await,
-            Lookup::Miss { key, why } => {
-                // Concurrent misses on one key make one upstream request (request collapsing);
-                // only plain GETs, whose answer every follower can use.
-                let collapsible = client.method == Method::GET && !client.headers.contains_key(RANGE) && http_body::Body::is_end_stream(&body);
-                let mut guard = None;
-                let mut collapsed = false;
-                if collapsible {
-                    match cache.collapser().join(key.as_str()) {
-                        Join::Leader(g) => {
-                            // A flight may have ended (and stored) between lookup and join.
-                            if let Lookup::Hit(hit) = cache.lookup(&client, SystemTime::now()).await {
-                                g.finish(FlightOutcome::Stored);
-                                return cached(hit, &client.method);
-                            }
-                            guard = Some(g);
-                        }
-                        Join::Follower(wait) => {
-                            collapsed = true;
-                            if let Ok(FlightOutcome::Stored) = tokio::time::timeout(self.response_timeout, wait.wait()).await {
-                                match cache.lookup(&client, SystemTime::now()).await {
-                                    Lookup::Hit(hit) => return cached(hit, &client.method),
-                                    Lookup::Stale { response, .. } => return cached(response, &client.method),
-                                    _ => {}
-                                }
-                            }
-                        }
+            Lookup::MustValidate(r) => {
+                // Concurrent requests for one stale response make one validation.
+                let (guard, collapsed) = if r.reason == ValidationReason::Stale && collapsible(&client, &body) {
+                    match self.join(cache, r.key.as_str(), &client).await {
+                        Joined::Served(resp) => return resp,
+                        Joined::Leader(g) => (Some(g), false),
+                        Joined::Alone => (None, true),
                     }
-                }
+                } else {
+                    (None, false)
+                };
+                self.validate(cache, client, plan, body, r, guard, collapsed).await
+            }
+            Lookup::Miss { key, why } => {
+                // Concurrent misses on one key make one upstream request (request collapsing).
+                let (guard, collapsed) = if collapsible(&client, &body) {
+                    match self.join(cache, key.as_str(), &client).await {
+                        Joined::Served(resp) => return resp,
+                        Joined::Leader(g) => (Some(g), false),
+                        Joined::Alone => (None, true),
+                    }
+                } else {
+                    (None, false)
+                };
                 let status = cache.forward_status(why).collapsed(collapsed);
                 self.fetch(cache, client, plan, body, status, guard).await
+            }
+        }
+    }
+
+    /// Joins the flight for `key`: the leader fetches (after one more look at the cache: a
+    /// flight may have ended between lookup and join), a follower waits for the leader and
+    /// is served from the cache when the leader stored something usable.
+    async fn join(&self, cache: &Cache, key: &str, client: &request::Parts) -> Joined {
+        match cache.collapser().join(key) {
+            Join::Leader(g) => {
+                if let Lookup::Hit(hit) = cache.lookup(client, SystemTime::now()).await {
+                    g.finish(FlightOutcome::Stored);
+                    return Joined::Served(cached(hit, &client.method));
+                }
+                Joined::Leader(g)
+            }
+            Join::Follower(wait) => {
+                if let Ok(FlightOutcome::Stored) = tokio::time::timeout(self.response_timeout, wait.wait()).await {
+                    match cache.lookup(client, SystemTime::now()).await {
+                        Lookup::Hit(hit) => return Joined::Served(cached(hit, &client.method)),
+                        Lookup::Stale { response, .. } => return Joined::Served(cached(response, &client.method)),
+                        _ => {}
+                    }
+                }
+                Joined::Alone
             }
         }
     }
@@ -329,7 +349,17 @@ impl ProxyHandler {
     }
 
     /// Validates a stored response upstream before using it (RFC 9111 §4.3).
-    async fn validate(&self, cache: &Arc<Cache>, client: request::Parts, mut plan: Plan, body: RequestBody, reval: Revalidation) -> Response<Body> {
+    #[allow(clippy::too_many_arguments)]
+    async fn validate(
+        &self,
+        cache: &Arc<Cache>,
+        client: request::Parts,
+        mut plan: Plan,
+        body: RequestBody,
+        reval: Revalidation,
+        guard: Option<LeaderGuard>,
+        collapsed: bool,
+    ) -> Response<Body> {
         let unconditional = plan.head.headers.clone();
         // The cache answers the client's own conditions; upstream gets the stored validators.
         plan.head.headers.remove(IF_NONE_MATCH);
@@ -341,6 +371,7 @@ impl ProxyHandler {
             ValidationReason::RequestNoCache | ValidationReason::RequestMaxAge | ValidationReason::RequestMinFresh => Forward::Request,
             _ => Forward::Stale,
         };
+        let status = cache.forward_status(why).collapsed(collapsed);
         let request_time = SystemTime::now();
         let resp = match self.upstreams.send(clone_head(&plan.head), body, replayable(&client.method)).await {
             Ok(r) => r,
@@ -348,22 +379,27 @@ impl ProxyHandler {
                 if let Some(stale) = cache.stale_on_error(&client, &reval, UpstreamFailure::Unreachable, SystemTime::now()) {
                     return cached(stale, &client.method);
                 }
-                return self.fail(e.into_http(), &client, Some(cache.forward_status(why)));
+                return self.fail(e.into_http(), &client, Some(status));
             }
         };
         let response_time = SystemTime::now();
         let (mut parts, incoming) = resp.into_parts();
         if let Some(e) = informational(&parts) {
-            return self.fail(e, &client, Some(cache.forward_status(why)));
+            return self.fail(e, &client, Some(status));
         }
         response_filter::filter(&mut parts, &self.via, plan.fulfilled.as_ref(), plan.via_http10);
         if parts.status == StatusCode::NOT_MODIFIED && !reval.conditional_headers.is_empty() {
             match cache.freshen_with_304(&client, &reval, &parts, request_time, response_time).await {
-                Freshened::Updated(fresh) => return cached(fresh, &client.method),
+                Freshened::Updated(fresh) => {
+                    if let Some(g) = guard {
+                        g.finish(FlightOutcome::Stored);
+                    }
+                    return cached(fresh, &client.method);
+                }
                 Freshened::NoMatch => {
                     // The 304 is about another response (RFC 9111 §4.3.3): ask again plainly.
                     plan.head.headers = unconditional;
-                    return self.fetch(cache, client, plan, RequestBody::Empty, cache.forward_status(why), None).await;
+                    return self.fetch(cache, client, plan, RequestBody::Empty, status, guard).await;
                 }
             }
         }
@@ -372,8 +408,8 @@ impl ProxyHandler {
                 return cached(stale, &client.method);
             }
         }
-        let status = cache.forward_status(why).fwd_status(parts.status.as_u16());
-        self.store_and_send(cache, client, parts, incoming, (request_time, response_time), status, None).await
+        let status = status.fwd_status(parts.status.as_u16());
+        self.store_and_send(cache, client, parts, incoming, (request_time, response_time), status, guard).await
     }
 
     /// stale-while-revalidate (RFC 5861 §3): validates in the background, one at a time per
@@ -406,6 +442,21 @@ impl ProxyHandler {
             cache.store(&client, &parts, body, request_time, response_time).await;
         });
     }
+}
+
+/// How a request joined a flight (see [`ProxyHandler::join`]).
+enum Joined {
+    /// Answered from what the flight stored.
+    Served(Response<Body>),
+    /// This request fetches for the others.
+    Leader(LeaderGuard),
+    /// The flight stored nothing usable: fetch alone.
+    Alone,
+}
+
+/// Only plain GETs are collapsed: every follower can use their answer.
+fn collapsible(client: &request::Parts, body: &RequestBody) -> bool {
+    client.method == Method::GET && !client.headers.contains_key(RANGE) && http_body::Body::is_end_stream(body)
 }
 
 /// GET and HEAD may be sent again after a connection failure (P-2).
