@@ -172,13 +172,16 @@ fn decode_base64(s: &str) -> Option<Vec<u8>> {
         } as u32)
     }
     let bytes = s.as_bytes();
-    if bytes.len() % 4 != 0 {
+    let quads = bytes.chunks_exact(4);
+    if !quads.remainder().is_empty() {
         return None;
     }
-    let mut out = Vec::with_capacity(bytes.len() / 4 * 3);
-    for chunk in bytes.chunks(4) {
+    let last = bytes.len() / 4;
+    let mut out = Vec::with_capacity(last * 3);
+    for (i, chunk) in quads.enumerate() {
         let pad = chunk.iter().rev().take_while(|&&c| c == b'=').count();
-        if pad > 2 {
+        // Padding only ends the encoding; "YQ==YQ==" is not one value.
+        if pad > 2 || (pad > 0 && i + 1 != last) {
             return None;
         }
         let mut n = 0u32;
@@ -203,6 +206,9 @@ mod tests {
         assert_eq!(decode_base64("YWI=").unwrap(), b"ab");
         assert!(decode_base64("YQ=").is_none());
         assert!(decode_base64("Y!==").is_none());
+        assert!(decode_base64("YQ==YQ==").is_none(), "padding in the middle");
+        assert!(decode_base64("YQ").is_none(), "padding is required");
+        assert_eq!(decode_base64("").unwrap(), b"");
         assert_eq!(parse_basic(b"Basic YWxpY2U6c2VjcmV0"), Some(("alice".into(), "secret".into())));
         assert_eq!(parse_basic(b"basic YWxpY2U6OnA="), Some(("alice".into(), ":p".into())));
         assert_eq!(parse_basic(b"Bearer x"), None);

@@ -3,15 +3,18 @@
 //! conditional requests.
 
 use std::borrow::Cow;
-use std::sync::Arc;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
 
+use bytes::Bytes;
 use http::header::HeaderName;
 use http::{HeaderMap, HeaderValue, Method, Request, Response};
 use methodical_policy::{MethodSet, RouteMethods};
 use methodical_webdav::{DavConfig, DavContext, MemoryLockStore, WebDav};
 
 use super::static_files::StaticHandler;
-use crate::body::{Body, RequestBody};
+use crate::body::{Body, BodyError, RequestBody};
 use crate::config::{StaticConfig, WebDavSettings};
 use crate::error::HttpError;
 
@@ -75,8 +78,54 @@ impl WebDavHandler {
         }
         let scheme_authority = scheme_authority(&req);
         let ctx = DavContext { prefix, path: rest, user, scheme_authority: &scheme_authority };
+        let failed = Arc::new(Mutex::new(None));
+        let req = req.map(|body| Watched { body, failed: failed.clone() });
         let resp = self.dav.handle(req, ctx).await;
+        // A body the connection could not deliver (over the route's max_body, broken
+        // chunking, a stalled or vanished client) gets the server's answer for it: 413 or
+        // 400/408, and the connection closes, since the rest of the body was not read (E-5).
+        let failure = failed.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(e) = failure {
+            return Err(HttpError::Body(e));
+        }
         Ok(resp.map(Body::from))
+    }
+}
+
+/// The request body as the WebDAV crate reads it. The crate sees only a message when reading
+/// fails; the server's own error is kept aside so the response can be decided from it.
+struct Watched {
+    body: RequestBody,
+    failed: Arc<Mutex<Option<BodyError>>>,
+}
+
+/// Reading the request body failed; the cause is kept by [`Watched`].
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct BodyFailed(String);
+
+impl http_body::Body for Watched {
+    type Data = Bytes;
+    type Error = BodyFailed;
+
+    fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<http_body::Frame<Bytes>, BodyFailed>>> {
+        let this = self.get_mut();
+        match Pin::new(&mut this.body).poll_frame(cx) {
+            Poll::Ready(Some(Err(e))) => {
+                let message = BodyFailed(e.to_string());
+                *this.failed.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
+                Poll::Ready(Some(Err(message)))
+            }
+            other => other.map_err(|e| BodyFailed(e.to_string())),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        http_body::Body::is_end_stream(&self.body)
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        http_body::Body::size_hint(&self.body)
     }
 }
 
