@@ -170,6 +170,7 @@ fn http1_client_over_hyper_sees_the_same_answers() {
         let (mut sender, conn) = hyper::client::conn::http1::handshake::<_, Empty<Bytes>>(TokioIo::new(tcp)).await.unwrap();
         tokio::spawn(conn);
         for _ in 0..3 {
+            sender.ready().await.unwrap();
             let req = Request::builder().uri("/a.txt").header("host", "localhost").body(Empty::new()).unwrap();
             let resp = sender.send_request(req).await.unwrap();
             assert_eq!(resp.status(), 200);

@@ -220,7 +220,8 @@ async fn serve_connection(stream: TcpStream, mut info: ConnInfo, tls: Option<Tls
     let h1 = app.config.limits.h1.clone();
     match tls {
         None => serve_cleartext(stream, info, app, shutdown, &h1).await,
-        Some(acceptor) => {
+        // Boxed so the TLS state (large) is only allocated for TLS connections.
+        Some(acceptor) => Box::pin(async move {
             let Ok(Ok(tls_stream)) = tokio::time::timeout(h1.header_timeout, acceptor.accept(stream)).await else {
                 return;
             };
@@ -229,19 +230,20 @@ async fn serve_connection(stream: TcpStream, mut info: ConnInfo, tls: Option<Tls
             info.tls = Some(TlsInfo { server_name: session.server_name().map(str::to_string), alpn: alpn.clone() });
             let info = Arc::new(info);
             if alpn.as_deref() == Some(b"h2") {
-                crate::http2::serve(tls_stream, bytes::Bytes::new(), app, info, shutdown).await;
+                Box::pin(crate::http2::serve(tls_stream, bytes::Bytes::new(), app, info, shutdown)).await;
             } else {
                 let (rd, wr) = tokio::io::split(tls_stream);
                 http1::serve(rd, wr, BytesMut::new(), &H1App(app.clone()), &h1, shutdown, info).await;
             }
-        }
+        })
+        .await,
     }
 }
 
 /// Cleartext: HTTP/1.1, or h2c when the connection starts with the HTTP/2 preface.
 async fn serve_cleartext(mut stream: TcpStream, info: ConnInfo, app: Arc<App>, shutdown: Shutdown, h1: &http1::H1Config) {
     let info = Arc::new(info);
-    let mut buf = BytesMut::with_capacity(8192);
+    let mut buf = BytesMut::with_capacity(4096);
     let deadline = tokio::time::Instant::now() + h1.header_timeout;
     while buf.len() < PREFACE.len() && PREFACE.starts_with(&buf) {
         match tokio::time::timeout_at(deadline, stream.read_buf(&mut buf)).await {
@@ -250,7 +252,7 @@ async fn serve_cleartext(mut stream: TcpStream, info: ConnInfo, app: Arc<App>, s
         }
     }
     if buf.starts_with(PREFACE) {
-        crate::http2::serve(stream, buf.freeze(), app, info, shutdown).await;
+        Box::pin(crate::http2::serve(stream, buf.freeze(), app, info, shutdown)).await;
     } else {
         let (rd, wr) = stream.into_split();
         http1::serve(rd, wr, buf, &H1App(app.clone()), h1, shutdown, info).await;
@@ -262,7 +264,9 @@ struct H1App(Arc<App>);
 
 impl H1Service for H1App {
     fn call(&self, req: Request<RequestBody>) -> impl std::future::Future<Output = Response<Body>> + Send {
-        self.0.serve(req)
+        // Boxed: the pipeline's future is several KiB (the largest handler's), and kept inline
+        // it would sit in every idle keep-alive connection's task.
+        Box::pin(self.0.serve(req))
     }
 
     fn reject(&self, err: &RequestError) -> Response<Body> {

@@ -15,7 +15,7 @@ use tokio::time::{timeout, timeout_at, Instant};
 use super::body::{BodySender, Decoded, Decoder, H1Body};
 use super::encode::{encode_head, framing_for, Persistence, ResponseFraming, CONTINUE};
 use super::parse::{framing, parse_head, Framing, ParsedHead, TargetForm};
-use super::{H1Config, H1Service, RequestError};
+use super::{H1Config, H1Service, ReadReady, RequestError};
 use crate::body::{Body, BodyError, RequestBody};
 use crate::connection::ConnInfo;
 use crate::shutdown::Shutdown;
@@ -26,8 +26,11 @@ pub const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 
 /// Content pieces handed to a handler are at most this large.
 const MAX_PIECE: usize = 256 * 1024;
-/// In-memory bodies up to this size go out in the same write as the head.
-const COALESCE: usize = 64 * 1024;
+/// In-memory bodies up to this size are copied behind the head and go out in one write;
+/// larger ones are sent with the head in one vectored write, without copying.
+const COALESCE: usize = 8 * 1024;
+/// Read buffer kept between requests; larger ones (after a big head or body) are freed.
+const IDLE_BUFFER: usize = 4096;
 /// How long a closing connection keeps reading (and discarding) what the client still sends,
 /// so the kernel does not answer it with a reset that destroys our response in flight.
 const LINGER: std::time::Duration = std::time::Duration::from_secs(2);
@@ -37,7 +40,7 @@ const LINGER_BYTES: usize = 4 * 1024 * 1024;
 /// read (while looking for the h2c preface).
 pub async fn serve<R, W, S>(rd: R, wr: W, buf: BytesMut, svc: &S, cfg: &H1Config, shutdown: Shutdown, info: Arc<ConnInfo>)
 where
-    R: AsyncRead + Unpin + Send,
+    R: ReadReady,
     W: AsyncWrite + Unpin + Send,
     S: H1Service,
 {
@@ -81,11 +84,23 @@ struct Conn<'a, R, W> {
 
 impl<R, W> Conn<'_, R, W>
 where
-    R: AsyncRead + Unpin + Send,
+    R: ReadReady,
     W: AsyncWrite + Unpin + Send,
 {
     async fn read_head(&mut self, first: bool, started: Instant) -> HeadRead {
         let mut deadline = if first { Some(started + self.cfg.header_timeout) } else { None };
+        if deadline.is_none() && self.buf.is_empty() {
+            // Waiting for the next request on a kept-alive connection: hold no buffer meanwhile.
+            self.buf = BytesMut::new();
+            let idle = Instant::now() + self.cfg.idle_timeout;
+            tokio::select! {
+                r = timeout_at(idle, self.rd.ready()) => match r {
+                    Ok(Ok(())) => {}
+                    _ => return HeadRead::Closed,
+                },
+                () = self.shutdown.wait() => return HeadRead::Closed,
+            }
+        }
         loop {
             if !self.buf.is_empty() {
                 match parse_head(&self.buf, &self.cfg.limits) {
@@ -95,8 +110,8 @@ where
                 }
                 deadline.get_or_insert_with(|| Instant::now() + self.cfg.header_timeout);
             }
-            if self.buf.capacity() - self.buf.len() < 4096 {
-                self.buf.reserve(8192);
+            if self.buf.capacity() - self.buf.len() < 1024 {
+                self.buf.reserve(IDLE_BUFFER);
             }
             let read = match deadline {
                 // Waiting for the first octet of a request on a kept-alive connection.
@@ -237,6 +252,10 @@ where
                 self.write_all(&out).await?;
                 true
             }
+            (ResponseFraming::Length(_), Body::Full(bytes)) => {
+                self.write_two(&out, &bytes).await?;
+                true
+            }
             (_, Body::Full(bytes)) => {
                 self.write_all(&out).await?;
                 if framing == ResponseFraming::Chunked {
@@ -332,27 +351,40 @@ where
         }
     }
 
-    /// Writes everything, serving content wants of a still-running handler meanwhile (a
-    /// proxied upload may still be streaming while the answer is sent).
-    async fn write_all(&mut self, data: &[u8]) -> io::Result<()> {
-        let mut written = 0;
-        while written < data.len() {
+    /// Writes `first` then `second` with vectored writes (one system call in the common case),
+    /// serving content wants of a still-running handler meanwhile (a proxied upload may still
+    /// be streaming while the answer is sent).
+    async fn write_two(&mut self, first: &[u8], second: &[u8]) -> io::Result<()> {
+        let mut done = 0;
+        let total = first.len() + second.len();
+        while done < total {
+            let slices = if done < first.len() {
+                [io::IoSlice::new(&first[done..]), io::IoSlice::new(second)]
+            } else {
+                [io::IoSlice::new(&second[done - first.len()..]), io::IoSlice::new(&[])]
+            };
             let n = match self.pump.as_mut().filter(|p| p.active()) {
                 Some(pump) => tokio::select! {
                     biased;
-                    r = timeout(self.cfg.send_timeout, self.wr.write(&data[written..])) => r,
+                    r = timeout(self.cfg.send_timeout, self.wr.write_vectored(&slices)) => r,
                     _ = pump.step(&mut self.rd, &mut self.buf, self.cfg) => continue,
                 },
-                None => timeout(self.cfg.send_timeout, self.wr.write(&data[written..])).await,
+                None => timeout(self.cfg.send_timeout, self.wr.write_vectored(&slices)).await,
             };
             match n {
                 Ok(Ok(0)) => return Err(io::ErrorKind::WriteZero.into()),
-                Ok(Ok(n)) => written += n,
+                Ok(Ok(n)) => done += n,
                 Ok(Err(e)) => return Err(e),
                 Err(_) => return Err(io::Error::new(io::ErrorKind::TimedOut, "send timeout")),
             }
         }
         Ok(())
+    }
+
+    /// Writes everything, serving content wants of a still-running handler meanwhile (a
+    /// proxied upload may still be streaming while the answer is sent).
+    async fn write_all(&mut self, data: &[u8]) -> io::Result<()> {
+        self.write_two(data, &[]).await
     }
 
     /// Reads and discards request content nobody consumed, so the next request can be

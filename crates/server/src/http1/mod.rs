@@ -19,6 +19,7 @@ use http::{Request, Response};
 
 pub use body::{Decoded, Decoder, H1Body};
 pub use conn::{serve, PREFACE};
+
 pub use encode::{encode_head, framing_for, Persistence, ResponseFraming};
 pub use parse::{framing, parse_head, Framing, FramingError, HeadLimits, ParseError, ParsedHead, TargetForm};
 
@@ -70,6 +71,26 @@ pub enum RequestError {
     /// The head did not arrive within the header timeout.
     #[error("the request head did not arrive in time")]
     HeaderTimeout,
+}
+
+/// A read half that can wait for data without a buffer to read into, so an idle keep-alive
+/// connection holds no read buffer at all (as nginx does). Halves that cannot (TLS) answer at
+/// once and keep a small buffer instead.
+pub trait ReadReady: tokio::io::AsyncRead + Unpin + Send {
+    /// Resolves when data (or the end of the stream) is waiting.
+    fn ready(&self) -> impl Future<Output = std::io::Result<()>> + Send;
+}
+
+impl ReadReady for tokio::net::tcp::OwnedReadHalf {
+    fn ready(&self) -> impl Future<Output = std::io::Result<()>> + Send {
+        self.readable()
+    }
+}
+
+impl<T: tokio::io::AsyncRead + Send> ReadReady for tokio::io::ReadHalf<T> {
+    fn ready(&self) -> impl Future<Output = std::io::Result<()>> + Send {
+        std::future::ready(Ok(()))
+    }
 }
 
 /// What an HTTP/1 connection needs from the application.
