@@ -26,6 +26,8 @@ pub struct Route {
     pub max_body: u64,
     /// Who may read and write, when restricted.
     pub access: Option<AccessRule>,
+    /// RFC 2774 extensions an origin route implements (gateways keep their own).
+    pub extensions: Option<methodical_extension::Registry>,
 }
 
 /// Everything a request needs, compiled from one configuration.
@@ -65,7 +67,12 @@ impl App {
             let id = table.route(methods);
             router.add(&rc.prefix, rc.host.as_deref(), id);
             let access = access_rule(rc);
-            routes.push(Route { id, prefix: rc.prefix.clone(), host: rc.host.clone(), handler, max_body: rc.max_body, access });
+            let extensions = match rc.handler {
+                HandlerConfig::Proxy(_) => None,
+                _ => crate::extensions::registry(&rc.extensions)
+                    .map_err(|e| ConfigError::new(format!("the route `{}` (line {}): {e}", rc.prefix, rc.line)))?,
+            };
+            routes.push(Route { id, prefix: rc.prefix.clone(), host: rc.host.clone(), handler, max_body: rc.max_body, access, extensions });
         }
         let auth = Authenticator::new(&config.users);
         Ok(App { config, routes, router, table: table.build(), errors, log, auth })

@@ -21,6 +21,7 @@ pub mod connection;
 pub mod date;
 pub mod error;
 pub mod error_page;
+pub mod extensions;
 pub mod handlers;
 pub mod http1;
 pub mod http2;

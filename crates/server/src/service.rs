@@ -14,6 +14,7 @@ use std::time::Instant;
 use bytes::BytesMut;
 use http::header::{ALLOW, CONTENT_LENGTH, CONTENT_TYPE, DATE, HOST, REFERER, SERVER, USER_AGENT};
 use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode, Uri, Version};
+use methodical_extension::Evaluation;
 use methodical_policy::{is_core, Outcome};
 
 use crate::access_log::Record;
@@ -108,6 +109,21 @@ impl App {
             return (None, Err(self.unrouted(req.method())));
         };
         let route = &self.routes[routed.route.0];
+        // RFC 2774 on this route: an M- request becomes its base method before the method
+        // table sees it, or is refused (400, 510) here.
+        let mut fulfilled = None;
+        if let Some(registry) = &route.extensions {
+            let (mut parts, body) = req.into_parts();
+            let via_http10 = methodical_extension::request_via_http10(&parts);
+            match methodical_extension::evaluate(registry, &mut parts) {
+                Evaluation::NotMandatory => {}
+                Evaluation::Fulfilled(f) => fulfilled = Some((f, via_http10)),
+                Evaluation::Malformed(e) => return (Some(route.id.0), Err(HttpError::BadRequest(format!("{e}.")))),
+                Evaluation::Rejected(e) => return (Some(route.id.0), Err(HttpError::BadRequest(format!("{e}.")))),
+                Evaluation::NotExtended(n) => return (Some(route.id.0), Err(HttpError::NotExtended(n.explanation()))),
+            }
+            req = Request::from_parts(parts, body);
+        }
         let outcome = self.table.decide(route.id, req.method(), || route.handler.allowed(routed.rest));
         let result = match outcome {
             Outcome::Dispatch => {
@@ -137,6 +153,15 @@ impl App {
             Outcome::Trace => trace_response(&req),
             Outcome::NotAllowed { allow } => Err(HttpError::NotAllowed { method: req.method().clone(), allow }),
             Outcome::NotImplemented { retry_after } => Err(HttpError::NotImplemented { method: req.method().clone(), retry_after }),
+        };
+        let result = match (result, fulfilled) {
+            (Ok(resp), Some((f, via_http10))) => {
+                // Acknowledge the mandatory extensions that were obeyed.
+                let (mut parts, body) = resp.into_parts();
+                methodical_extension::mark_response(&mut parts, &f, via_http10);
+                Ok(Response::from_parts(parts, body))
+            }
+            (result, _) => result,
         };
         (Some(route.id.0), result)
     }
