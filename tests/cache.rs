@@ -378,6 +378,25 @@ fn c13_stale_if_error_and_must_revalidate() {
 }
 
 #[test]
+fn c13_closed_connection_is_an_error_refused_connection_is_disconnection() {
+    let u = Upstream::start(|_| Reply::ok(&[("Cache-Control", "max-age=1")], b"kept"));
+    let s = start(&u);
+    get(&s, "/proxy/dc");
+    std::thread::sleep(Duration::from_millis(2100));
+    // Reachable but failing: no permission to serve stale.
+    u.script(|_| Reply::Close);
+    assert_eq!(get(&s, "/proxy/dc").status, 502);
+    // Nothing listens any more: the cache is disconnected (RFC 9111 §4.2.4) and may serve
+    // the stale response.
+    drop(u);
+    std::thread::sleep(Duration::from_millis(100));
+    let r = get(&s, "/proxy/dc");
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body, b"kept");
+    assert!(r.header("cache-status").is_some_and(|c| c.contains("hit")), "{:?}", r.header("cache-status"));
+}
+
+#[test]
 fn e10_must_revalidate_with_silent_upstream_is_504() {
     let u = Upstream::start(|_| Reply::ok(&[("Cache-Control", "max-age=1, must-revalidate")], b"x"));
     let s = start(&u);

@@ -164,8 +164,9 @@ pub fn validators_match(stored: &StoredResponse, new_headers: &HeaderMap) -> boo
 
 /// Updates `stored` with the header fields of a 304 (RFC 9111 §4.3.4, C-14): every field
 /// the 304 carries replaces the stored lines of that name (in place, so the order is
-/// kept), new fields are appended, and `Content-Length`, `Connection`, the fields it lists,
-/// the hop-by-hop and proxy fields are not copied. The body is kept. The timing becomes
+/// kept), new fields are appended, and the fields describing the stored octets
+/// (`Content-Length`, `Content-Encoding`, `Content-Range`, `Content-MD5`), `Connection`, the
+/// fields it lists, the hop-by-hop and proxy fields are not copied. The body is kept. The timing becomes
 /// that of the 304 exchange.
 pub fn freshen(
     stored: &mut StoredResponse,
@@ -177,9 +178,15 @@ pub fn freshen(
     stored.replace_headers(headers, request_time, response_time);
 }
 
+/// Fields that describe the stored content octets themselves. A 304 or HEAD cannot change
+/// those octets, so taking new values for these fields would mislabel them (RFC 9111 §3.2:
+/// a cache MAY omit fields "necessary to assure integrity of the stored response", and
+/// names Content-Range as one that MAY be ignored; RFC 9110 §8.6 for Content-Length).
+const DESCRIBES_STORED_CONTENT: [&str; 4] = ["content-length", "content-encoding", "content-range", "content-md5"];
+
 fn merged_headers(stored: &HeaderMap, new: &HeaderMap) -> HeaderMap {
     let listed = connection_options(new);
-    let copied = |name: &HeaderName| name != CONTENT_LENGTH && !is_unstorable(name, &listed);
+    let copied = |name: &HeaderName| !DESCRIBES_STORED_CONTENT.contains(&name.as_str()) && !is_unstorable(name, &listed);
     let mut out = HeaderMap::with_capacity(stored.len() + new.len());
     for name in stored.keys() {
         let source = if new.contains_key(name) && copied(name) {
@@ -247,21 +254,26 @@ pub fn freshen_with_head(
 pub enum UpstreamFailure {
     /// Upstream answered with this status.
     Status(StatusCode),
-    /// No usable answer: connection refused or reset, timeout, invalid response. The cache
-    /// is then "disconnected" in the sense of RFC 9111 §4.2.4.
+    /// No connection could be made (refused, unreachable, connect timeout): the cache is
+    /// "disconnected" in the sense of RFC 9111 §4.2.4.
     Unreachable,
+    /// A connection was made but gave no usable response (closed or reset before a
+    /// response, response timeout, invalid response). The origin is reachable and failing:
+    /// like a 5xx, this allows a stale response only where `stale-if-error` does.
+    NoResponse,
 }
 
 /// May `stored` be served (stale) because validating it failed (RFC 5861 §4, RFC 9111
 /// §4.2.4, C-13)?
 ///
-/// - Only a 500, 502, 503 or 504 answer, or an unreachable upstream, count as errors.
+/// - Only a 500, 502, 503 or 504 answer, an unreachable upstream or one that gave no
+///   usable response count as errors.
 /// - Never when `no-cache`, `must-revalidate`, `proxy-revalidate` or `s-maxage` forbid
 ///   stale use, nor when the request's `no-cache` demanded validation.
 /// - Allowed within the `stale-if-error` window (the request's, when it gives one, else
 ///   the response's).
-/// - Without a window, allowed only when upstream is unreachable and
-///   `serve_when_disconnected` is set.
+/// - Without a window, allowed only when no connection could be made at all
+///   ([`UpstreamFailure::Unreachable`]) and `serve_when_disconnected` is set.
 pub fn stale_if_error_allows(
     req: &request::Parts,
     stored: &StoredResponse,
@@ -272,7 +284,7 @@ pub fn stale_if_error_allows(
 ) -> bool {
     let is_error = match failure {
         UpstreamFailure::Status(s) => matches!(s.as_u16(), 500 | 502 | 503 | 504),
-        UpstreamFailure::Unreachable => true,
+        UpstreamFailure::Unreachable | UpstreamFailure::NoResponse => true,
     };
     if !is_error || matches!(evaluate(req, stored, now, policy), Reuse::NotUsable(_)) {
         return false;
@@ -381,6 +393,8 @@ mod tests {
         let r304 = resp(304, &[
             ("etag", "\"e\""),
             ("content-length", "10"),
+            ("content-encoding", "gzip"),
+            ("content-range", "bytes 0-1/2"),
             ("test-header", "B"),
             ("cache-control", "max-age=3600"),
             ("x-new", "n"),
@@ -394,6 +408,7 @@ mod tests {
         assert_eq!(h.get("test-header").unwrap(), "B");
         assert_eq!(h.get("content-length").unwrap(), "4");
         assert_eq!(h.get("cache-control").unwrap(), "max-age=3600");
+        assert!(h.get("content-encoding").is_none() && h.get("content-range").is_none(), "never taken from a 304");
         assert_eq!(h.get("x-keep").unwrap(), "1");
         assert_eq!(h.get("x-new").unwrap(), "n");
         assert!(h.get("x-hop").is_none() && h.get("keep-alive").is_none() && h.get("connection").is_none());
@@ -444,6 +459,10 @@ mod tests {
         // Disconnected: allowed by configuration, unless forbidden.
         assert!(stale_if_error_allows(&r, &s, at(T0 + 100), UpstreamFailure::Unreachable, &p, true));
         assert!(!stale_if_error_allows(&r, &s, at(T0 + 100), UpstreamFailure::Unreachable, &p, false));
+        // Reachable but failing (closed without answering): only stale-if-error allows it.
+        assert!(!stale_if_error_allows(&r, &s, at(T0 + 100), UpstreamFailure::NoResponse, &p, true));
+        let sie = stored(&[("cache-control", "max-age=0, stale-if-error=60")]);
+        assert!(stale_if_error_allows(&r, &sie, at(T0 + 30), UpstreamFailure::NoResponse, &p, false));
         for cc in ["max-age=2, must-revalidate", "max-age=2, proxy-revalidate", "max-age=2, no-cache", "s-maxage=2"] {
             let s = stored(&[("cache-control", cc), ("cache-control", "stale-if-error=600")]);
             assert!(!stale_if_error_allows(&r, &s, at(T0 + 10), UpstreamFailure::Unreachable, &p, true), "{cc}");

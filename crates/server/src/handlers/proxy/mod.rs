@@ -376,7 +376,7 @@ impl ProxyHandler {
         let resp = match self.upstreams.send(clone_head(&plan.head), body, replayable(&client.method)).await {
             Ok(r) => r,
             Err(e) => {
-                if let Some(stale) = cache.stale_on_error(&client, &reval, UpstreamFailure::Unreachable, SystemTime::now()) {
+                if let Some(stale) = cache.stale_on_error(&client, &reval, e.failure(), SystemTime::now()) {
                     return cached(stale, &client.method);
                 }
                 return self.fail(e.into_http(), &client, Some(status));

@@ -71,6 +71,15 @@ pub enum UpstreamError {
 }
 
 impl UpstreamError {
+    /// What the cache makes of it: no connection at all means "disconnected" (RFC 9111
+    /// §4.2.4); anything after connecting is a failing upstream.
+    pub fn failure(&self) -> methodical_cache::UpstreamFailure {
+        match self {
+            UpstreamError::Connect { .. } | UpstreamError::ConnectTimeout { .. } => methodical_cache::UpstreamFailure::Unreachable,
+            _ => methodical_cache::UpstreamFailure::NoResponse,
+        }
+    }
+
     /// The status the client gets: 504 for timeouts, 400 for a broken request body, 502
     /// otherwise (E-9, E-10, A-8).
     pub fn into_http(self) -> HttpError {
