@@ -927,6 +927,43 @@ fn t22_e2_delete_is_204_with_neither_content_length_nor_transfer_encoding() {
     assert_eq!(s.req("PROPFIND /dav/col/ HTTP/1.1\nDepth: 0\n").status, 404);
 }
 
+#[test]
+fn get_sees_every_write_at_once_and_outside_changes_within_seconds() {
+    // GET and HEAD on WebDAV routes share the static-file code, which keeps small files in
+    // memory; writes through the server must still show at once, before and after the
+    // window in which every GET re-checks the disk.
+    let s = start(&contract(), &[("dav/f.txt", b"version 0")]);
+    assert_eq!(s.req("GET /dav/f.txt HTTP/1.1\n").body, b"version 0");
+    for i in 1..=5 {
+        let body = format!("version {i}");
+        assert_eq!(send(&s, "PUT /dav/f.txt HTTP/1.1\n", body.as_bytes()).status, 204);
+        let get = s.req("GET /dav/f.txt HTTP/1.1\n");
+        assert_eq!(get.text(), body, "same length, new content, seen at once");
+        let head = s.req("HEAD /dav/f.txt HTTP/1.1\n");
+        assert_eq!(head.header("etag"), get.header("etag"));
+    }
+    // After the window: the entry cached before the last write is not served.
+    std::thread::sleep(Duration::from_millis(2300));
+    assert_eq!(s.req("GET /dav/f.txt HTTP/1.1\n").text(), "version 5");
+    assert_eq!(s.req("GET /dav/f.txt HTTP/1.1\n").text(), "version 5", "cached now");
+    // MOVE and DELETE are seen at once too.
+    assert_eq!(s.req("MOVE /dav/f.txt HTTP/1.1\nDestination: /dav/g.txt\n").status, 201);
+    assert_eq!(s.req("GET /dav/f.txt HTTP/1.1\n").status, 404);
+    assert_eq!(s.req("GET /dav/g.txt HTTP/1.1\n").text(), "version 5");
+    std::thread::sleep(Duration::from_millis(2300));
+    assert_eq!(s.req("GET /dav/g.txt HTTP/1.1\n").text(), "version 5");
+    assert_eq!(s.req("DELETE /dav/g.txt HTTP/1.1\n").status, 204);
+    assert_eq!(s.req("GET /dav/g.txt HTTP/1.1\n").status, 404);
+    // A change made beside the server shows within the static routes' re-check interval.
+    std::fs::write(s.path("dav/h.txt"), "outside 1").unwrap();
+    assert_eq!(s.req("GET /dav/h.txt HTTP/1.1\n").text(), "outside 1");
+    std::thread::sleep(Duration::from_millis(2300));
+    assert_eq!(s.req("GET /dav/h.txt HTTP/1.1\n").text(), "outside 1");
+    std::fs::write(s.path("dav/h.txt.new"), "outside 2").unwrap();
+    std::fs::rename(s.path("dav/h.txt.new"), s.path("dav/h.txt")).unwrap();
+    wait_until("the outside change to show", Duration::from_millis(1500), || s.req("GET /dav/h.txt HTTP/1.1\n").text() == "outside 2");
+}
+
 // ---------------------------------------------------------------------------------------
 // Crash safety and upload limits
 // ---------------------------------------------------------------------------------------

@@ -4,8 +4,10 @@
 
 use std::borrow::Cow;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http::header::HeaderName;
@@ -18,10 +20,45 @@ use crate::body::{Body, BodyError, RequestBody};
 use crate::config::{StaticConfig, WebDavSettings};
 use crate::error::HttpError;
 
+/// After a write through any WebDAV route, GET and HEAD check the file system on every
+/// request for this long. It must be at least the static-file cache's re-check interval
+/// (one second, [`StaticHandler::new`]): once the window has passed, every entry that
+/// cache read before the write is old enough to be checked again before it is served.
+const FRESH_AFTER_WRITE: Duration = Duration::from_secs(2);
+
+/// Milliseconds since [`write_clock`] at the end of the latest WebDAV write, plus one (zero:
+/// no write yet). Process-wide, so routes that share a folder see each other's writes.
+static LAST_WRITE_MS: AtomicU64 = AtomicU64::new(0);
+
+fn write_clock() -> Instant {
+    static START: OnceLock<Instant> = OnceLock::new();
+    *START.get_or_init(Instant::now)
+}
+
+fn now_ms() -> u64 {
+    write_clock().elapsed().as_millis() as u64
+}
+
+/// Notes that a state-changing request has finished (whatever its outcome).
+fn record_write() {
+    LAST_WRITE_MS.fetch_max(now_ms() + 1, Ordering::AcqRel);
+}
+
+/// Has a WebDAV write finished within [`FRESH_AFTER_WRITE`]?
+fn written_recently() -> bool {
+    let last = LAST_WRITE_MS.load(Ordering::Acquire);
+    last != 0 && (now_ms() + 1).saturating_sub(last) < FRESH_AFTER_WRITE.as_millis() as u64
+}
+
 /// A WebDAV route.
 pub struct WebDavHandler {
     dav: WebDav,
+    /// GET and HEAD in the steady state: file metadata and small files kept in memory and
+    /// re-checked at most once per second, as on static routes.
     files: StaticHandler,
+    /// GET and HEAD shortly after a write: metadata checked on every request, so a GET
+    /// right after a PUT, DELETE or MOVE sees its result at once.
+    fresh: StaticHandler,
 }
 
 impl WebDavHandler {
@@ -35,13 +72,10 @@ impl WebDavHandler {
             allow_depth_infinity: false,
         };
         let dav = WebDav::new(config, Arc::new(MemoryLockStore::new()))?;
-        // Files change through this very route: GET must see a PUT at once, so the static
-        // code re-checks metadata on every request here.
-        let files = StaticHandler::uncached(
-            &StaticConfig { root: settings.root.clone(), index: Vec::new(), browse: settings.browse },
-            max_body,
-        )?;
-        Ok(WebDavHandler { dav, files })
+        let files_config = StaticConfig { root: settings.root.clone(), index: Vec::new(), browse: settings.browse };
+        let files = StaticHandler::new(&files_config, max_body)?;
+        let fresh = StaticHandler::uncached(&files_config, max_body)?;
+        Ok(WebDavHandler { dav, files, fresh })
     }
 
     /// Every WebDAV method is implemented (never 501 here); the default Allow is what a
@@ -74,13 +108,21 @@ impl WebDavHandler {
         user: Option<&str>,
     ) -> Result<Response<Body>, HttpError> {
         if req.method() == Method::GET || req.method() == Method::HEAD {
-            return self.files.handle(req, rest).await;
+            // Files change through this very route: GET must see a PUT at once. Changes
+            // made beside the server show within a second, as on static routes.
+            let files = if written_recently() { &self.fresh } else { &self.files };
+            return files.handle(req, rest).await;
         }
+        let writes = !methodical_policy::properties(req.method()).is_some_and(|p| p.is_safe());
         let scheme_authority = scheme_authority(&req);
         let ctx = DavContext { prefix, path: rest, user, scheme_authority: &scheme_authority };
         let failed = Arc::new(Mutex::new(None));
         let req = req.map(|body| Watched { body, failed: failed.clone() });
         let resp = self.dav.handle(req, ctx).await;
+        if writes {
+            // Recorded once the change is on disk and before the client hears of it.
+            record_write();
+        }
         // A body the connection could not deliver (over the route's max_body, broken
         // chunking, a stalled or vanished client) gets the server's answer for it: 413 or
         // 400/408, and the connection closes, since the rest of the body was not read (E-5).
