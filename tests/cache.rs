@@ -497,6 +497,32 @@ fn collapsing_concurrent_misses_make_one_upstream_request() {
     assert_eq!(u.count(), 1);
 }
 
+#[test]
+fn uncacheable_uri_is_not_serialised_by_collapsing() {
+    let u = Upstream::start(|_| Reply::ok(&[("Cache-Control", "no-store")], b"fresh").after(Duration::from_millis(300)));
+    let s = start(&u);
+    assert_eq!(get(&s, "/proxy/private").body, b"fresh");
+    // The key is known to be unstorable now: concurrent misses go upstream side by side.
+    let addr = s.addr;
+    let barrier = Arc::new(Barrier::new(5));
+    let threads: Vec<_> = (0..5)
+        .map(|_| {
+            let b = barrier.clone();
+            std::thread::spawn(move || {
+                b.wait();
+                get_at(addr, "/proxy/private")
+            })
+        })
+        .collect();
+    for t in threads {
+        let r = t.join().unwrap();
+        assert_eq!(r.body, b"fresh");
+        let cs = r.header("cache-status").unwrap_or_default().to_string();
+        assert!(cs.contains("fwd=") && !cs.contains("collapsed"), "{cs}");
+    }
+    assert_eq!(u.count(), 6);
+}
+
 /// The load test of the issue: 200 concurrent clients on 50 keys with a slow upstream; the
 /// upstream sees one request per key per freshness period.
 #[test]

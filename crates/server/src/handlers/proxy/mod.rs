@@ -30,12 +30,12 @@ use http::header::{HeaderName, HeaderValue, CONTENT_LENGTH, IF_MODIFIED_SINCE, I
 use http::{request, response, Method, Request, Response, StatusCode};
 use http_body::{Frame, SizeHint};
 use hyper::body::Incoming;
-use methodical_cache::storable::{storability, StorabilityOptions};
+use methodical_cache::storable::{storability, NotStorable, StorabilityOptions};
 use methodical_cache::{
     Cache, CacheStatus, CachedResponse, FlightOutcome, Forward, Freshened, Join, LeaderGuard, Lookup, Revalidation, StoreOutcome, UpstreamFailure,
 };
 use methodical_cache::reuse::ValidationReason;
-use methodical_extension::{Extension, ExtensionError, Registry, SoapExtension, SOAP_ENVELOPE_NS};
+use methodical_extension::Registry;
 use methodical_policy::{MethodSet, RouteMethods};
 
 use self::request_filter::{FilterSettings, Plan, Verdict};
@@ -73,6 +73,7 @@ pub struct ProxyHandler {
     upstream_host: Option<HeaderValue>,
     strip_prefix: bool,
     response_timeout: std::time::Duration,
+    pass: PassMarks,
 }
 
 impl std::fmt::Debug for ProxyHandler {
@@ -86,16 +87,7 @@ impl ProxyHandler {
     /// shared cache, if one is configured; `errors` renders the gateway's own errors.
     pub fn new(route: &RouteConfig, proxy: &ProxyConfig, cache: Option<Arc<Cache>>, errors: ErrorPages) -> std::io::Result<ProxyHandler> {
         let allowlist = proxy.methods.as_ref().map(|m| m.iter().cloned().collect::<MethodSet>());
-        let registry = if route.extensions.is_empty() {
-            None
-        } else {
-            let mut r = Registry::new();
-            for id in &route.extensions {
-                let added = if id == SOAP_ENVELOPE_NS { r.insert(Arc::new(SoapExtension)) } else { r.insert(Arc::new(Declared(id.clone()))) };
-                added.map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, format!("the extension `{id}`: {e}")))?;
-            }
-            Some(r)
-        };
+        let registry = crate::extensions::registry(&route.extensions).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
         Ok(ProxyHandler {
             upstreams: Arc::new(Upstreams::new(proxy)?),
             cache: if proxy.cache { cache.clone() } else { None },
@@ -110,6 +102,7 @@ impl ProxyHandler {
             upstream_host: proxy.upstream_host.clone(),
             strip_prefix: proxy.strip_prefix,
             response_timeout: proxy.response_timeout,
+            pass: PassMarks::new(),
         })
     }
 
@@ -249,7 +242,7 @@ impl ProxyHandler {
             }
             Lookup::Miss { key, why } => {
                 // Concurrent misses on one key make one upstream request (request collapsing).
-                let (guard, collapsed) = if collapsible(&client, &body) {
+                let (guard, collapsed) = if collapsible(&client, &body) && !self.pass.is_marked(key.as_str()) {
                     match self.join(cache, key.as_str(), &client).await {
                         Joined::Served(resp) => return resp,
                         Joined::Leader(g) => (Some(g), false),
@@ -336,11 +329,24 @@ impl ProxyHandler {
         let opts = StorabilityOptions { heuristic: cache.config().heuristic };
         let limit = cache.config().max_object_size;
         let fits = declared_length(&parts).is_none_or(|n| n <= limit);
-        if !fits || storability(&client, &parts, &opts).is_err() {
+        let verdict = storability(&client, &parts, &opts);
+        if !fits || verdict.is_err() {
+            // The response, not this request, rules storing out: later misses on the key
+            // need not wait for one another (only requests with Authorization or
+            // `no-store` could have made it unstorable on their own).
+            let about_request = matches!(verdict, Err(NotStorable::Authorization | NotStorable::RequestNoStore | NotStorable::NoKey));
+            if !about_request {
+                if let Some(key) = cache.key_for(&client) {
+                    self.pass.mark(key.as_str());
+                }
+            }
             finish(guard, false);
             let mut parts = parts;
             parts.headers.append(CACHE_STATUS, status.to_header_value());
             return Response::from_parts(parts, Body::stream(incoming));
+        }
+        if let Some(key) = cache.key_for(&client) {
+            self.pass.clear(key.as_str());
         }
         let mut out = parts.clone();
         out.headers.append(CACHE_STATUS, status.stored(true).to_header_value());
@@ -441,6 +447,36 @@ impl ProxyHandler {
             let Ok(body) = collect_limited(incoming, limit).await else { return };
             cache.store(&client, &parts, body, request_time, response_time).await;
         });
+    }
+}
+
+/// How long misses on a key whose response could not be stored skip request collapsing.
+const PASS_FOR: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Keys whose last response could not be stored (Varnish's "hit-for-pass"): a miss on such
+/// a key goes upstream at once instead of queueing behind a leader whose answer it could
+/// not use, so an uncacheable URI is not serialised by collapsing. Bounded in entries.
+struct PassMarks {
+    marks: quick_cache::sync::Cache<String, std::time::Instant>,
+}
+
+impl PassMarks {
+    fn new() -> PassMarks {
+        PassMarks { marks: quick_cache::sync::Cache::new(16_384) }
+    }
+
+    fn is_marked(&self, key: &str) -> bool {
+        self.marks.get(key).is_some_and(|until| until > std::time::Instant::now())
+    }
+
+    fn mark(&self, key: &str) {
+        self.marks.insert(key.to_owned(), std::time::Instant::now() + PASS_FOR);
+    }
+
+    fn clear(&self, key: &str) {
+        if self.marks.get(key).is_some() {
+            self.marks.remove(key);
+        }
     }
 }
 
@@ -545,24 +581,5 @@ impl http_body::Body for UnknownLength {
 
     fn size_hint(&self) -> SizeHint {
         SizeHint::default()
-    }
-}
-
-/// An extension named in the route's `extensions` that needs no change to the request: the
-/// gateway acknowledges it (`Ext`/`C-Ext`) and forwards the base method. SOAP 1.1 is the
-/// one built-in extension that rewrites requests.
-struct Declared(String);
-
-impl Extension for Declared {
-    fn id(&self) -> &str {
-        &self.0
-    }
-
-    fn applies_to(&self, _base_method: &Method) -> bool {
-        true
-    }
-
-    fn rewrite_request(&self, _req: &mut request::Parts, _binding: &methodical_extension::Binding<'_>) -> Result<(), ExtensionError> {
-        Ok(())
     }
 }
