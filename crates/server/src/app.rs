@@ -28,6 +28,8 @@ pub struct Route {
     pub access: Option<AccessRule>,
     /// RFC 2774 extensions an origin route implements (gateways keep their own).
     pub extensions: Option<methodical_extension::Registry>,
+    /// `compress = true`: content codings by `Accept-Encoding`.
+    pub compress: bool,
 }
 
 /// Everything a request needs, compiled from one configuration.
@@ -72,7 +74,16 @@ impl App {
                 _ => crate::extensions::registry(&rc.extensions)
                     .map_err(|e| ConfigError::new(format!("the route `{}` (line {}): {e}", rc.prefix, rc.line)))?,
             };
-            routes.push(Route { id, prefix: rc.prefix.clone(), host: rc.host.clone(), handler, max_body: rc.max_body, access, extensions });
+            routes.push(Route {
+                id,
+                prefix: rc.prefix.clone(),
+                host: rc.host.clone(),
+                handler,
+                max_body: rc.max_body,
+                access,
+                extensions,
+                compress: rc.compress,
+            });
         }
         let auth = Authenticator::new(&config.users);
         Ok(App { config, routes, router, table: table.build(), errors, log, auth })

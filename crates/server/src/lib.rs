@@ -16,6 +16,7 @@ pub mod app;
 pub mod auth;
 pub mod body;
 pub mod checks;
+pub mod compress;
 pub mod config;
 pub mod connection;
 pub mod date;

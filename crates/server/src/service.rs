@@ -143,7 +143,14 @@ impl App {
                     Err(e) => return (Some(route.id.0), Err(e)),
                 }
                 let ctx = RequestCtx { prefix: &route.prefix, rest: routed.rest, user: user.as_deref() };
-                route.handler.handle(req, ctx).await
+                // Compression of proxied and `respond` responses (`compress = true`): the one
+                // place the pipeline applies it; static routes do their own.
+                let compression = (route.compress && route.handler.compressed_by_pipeline())
+                    .then(|| crate::compress::Negotiation::of(req.method(), req.headers()));
+                match (route.handler.handle(req, ctx).await, compression) {
+                    (Ok(resp), Some(negotiation)) => Ok(negotiation.apply(resp).await),
+                    (result, _) => result,
+                }
             }
             Outcome::Options { allow } => {
                 let mut resp = options_response(Some(allow.to_header_value()));

@@ -60,7 +60,7 @@ impl Handler {
     /// Builds the handler of a route.
     pub fn new(route: &RouteConfig, shared: &Shared) -> std::io::Result<Handler> {
         Ok(match &route.handler {
-            HandlerConfig::Static(s) => Handler::Static(StaticHandler::new(s, route.max_body)?),
+            HandlerConfig::Static(s) => Handler::Static(StaticHandler::new(s, route.max_body)?.compressing(route.compress)),
             HandlerConfig::Respond(r) => Handler::Respond(RespondHandler::new(r.clone(), route.max_body)),
             HandlerConfig::WebDav(w) => Handler::WebDav(WebDavHandler::new(w, route.max_body)?),
             HandlerConfig::Proxy(p) => Handler::Proxy(ProxyHandler::new(route, p, shared.cache.clone(), shared.errors.clone())?),
@@ -85,6 +85,13 @@ impl Handler {
             Handler::WebDav(w) => w.allowed(rest),
             Handler::Proxy(p) => Cow::Borrowed(p.allowed()),
         }
+    }
+
+    /// Whether `compress = true` is carried out by the pipeline on the way out
+    /// ([`crate::compress::Negotiation`]): proxy and `respond` routes. Static routes choose
+    /// codings themselves (per-coding ETags, sidecars, kept variants).
+    pub fn compressed_by_pipeline(&self) -> bool {
+        matches!(self, Handler::Proxy(_) | Handler::Respond(_))
     }
 
     /// Header fields OPTIONS advertises besides Allow (WebDAV's `DAV`, `DASL`).

@@ -11,6 +11,10 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use http::HeaderValue;
 use methodical_fs::{Resolved, Root, Validators};
+use tokio::sync::OnceCell;
+
+#[cfg(doc)]
+use crate::compress::Coding;
 
 use crate::error::HttpError;
 
@@ -34,6 +38,9 @@ pub struct Entry {
     pub content_type: HeaderValue,
     /// The content, for files up to the in-memory limit.
     pub content: Option<Bytes>,
+    /// The content compressed with each [`Coding`] (by [`Coding::index`]), made on first
+    /// demand and dropped with the entry when the file changes.
+    pub variants: [OnceCell<Bytes>; 3],
     identity: (u64, u64),
     checked_ms: AtomicU64,
 }
@@ -41,17 +48,25 @@ pub struct Entry {
 /// The per-route cache of entries.
 pub struct FileCache {
     entries: quick_cache::sync::Cache<String, Arc<Entry>, Weigher>,
+    /// Paths found missing, and when (optional files: precompressed sidecars).
+    misses: quick_cache::sync::Cache<String, u64>,
     max_file: u64,
     recheck_ms: u64,
     epoch: Instant,
 }
 
 #[derive(Clone)]
-struct Weigher;
+struct Weigher {
+    /// Compressed variants may join the content later: half its size is set aside for them
+    /// up front, since an entry's weight is fixed when it is inserted.
+    variants: bool,
+}
 
 impl quick_cache::Weighter<String, Arc<Entry>> for Weigher {
     fn weight(&self, key: &String, entry: &Arc<Entry>) -> u64 {
-        (key.len() + 256 + entry.content.as_ref().map_or(0, Bytes::len)) as u64
+        let content = entry.content.as_ref().map_or(0, Bytes::len);
+        let reserve = if self.variants { content / 2 } else { 0 };
+        (key.len() + 256 + content + reserve) as u64
     }
 }
 
@@ -59,9 +74,11 @@ impl FileCache {
     /// A cache holding at most `capacity` octets, keeping files up to `max_file` octets in
     /// memory, re-checking each file's metadata when its entry is older than `recheck`
     /// (zero: on every request, for folders written through the server itself).
-    pub fn new(capacity: u64, max_file: u64, recheck: Duration) -> FileCache {
+    /// `variants`: compressed variants will be kept beside the content.
+    pub fn new(capacity: u64, max_file: u64, recheck: Duration, variants: bool) -> FileCache {
         FileCache {
-            entries: quick_cache::sync::Cache::with_weighter(4096, capacity, Weigher),
+            entries: quick_cache::sync::Cache::with_weighter(4096, capacity, Weigher { variants }),
+            misses: quick_cache::sync::Cache::new(4096),
             max_file,
             recheck_ms: recheck.as_millis() as u64,
             epoch: Instant::now(),
@@ -90,6 +107,29 @@ impl FileCache {
             self.entries.insert(resolved.relative.clone(), entry.clone());
         }
         Ok(entry)
+    }
+
+    /// Like [`FileCache::lookup`] for a file that may well not exist (a precompressed
+    /// sidecar): `None` when it does not, is a folder or cannot be read. Absence is
+    /// remembered for as long as an entry would be, so a missing sidecar costs no system
+    /// call per request either.
+    pub async fn lookup_optional(&self, root: &Root, resolved: &Resolved) -> Option<Arc<Entry>> {
+        let now = self.now_ms();
+        if let Some(at) = self.misses.get(&resolved.relative) {
+            if self.recheck_ms > 0 && now.saturating_sub(at) < self.recheck_ms {
+                return None;
+            }
+        }
+        match self.lookup(root, resolved).await {
+            Ok(entry) if !entry.is_dir => {
+                self.misses.remove(&resolved.relative);
+                Some(entry)
+            }
+            _ => {
+                self.misses.insert(resolved.relative.clone(), now);
+                None
+            }
+        }
     }
 }
 
@@ -130,6 +170,7 @@ fn load(root: &Root, target: &Resolved, previous: Option<Arc<Entry>>, max_file: 
             real,
             validators,
             content,
+            variants: Default::default(),
             identity: identity(&meta),
             checked_ms: AtomicU64::new(now),
         }));
@@ -165,7 +206,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("a.txt"), b"one").unwrap();
         let root = Root::new(dir.path()).unwrap();
-        let cache = FileCache::new(1 << 20, 1 << 16, RECHECK);
+        let cache = FileCache::new(1 << 20, 1 << 16, RECHECK, false);
         let r = root.resolve("/a.txt").unwrap();
         let first = cache.lookup(&root, &r).await.unwrap();
         assert_eq!(first.content.as_deref(), Some(&b"one"[..]));

@@ -1,4 +1,5 @@
-//! `static`: files from a folder with validators, conditional and range requests.
+//! `static`: files from a folder with validators, conditional and range requests, content
+//! codings (`compress = true`) and folder listings (`browse = true`).
 //!
 //! Written on hyper's types rather than taken from tower-http's `ServeDir`, which answers
 //! every method other than GET/HEAD with its own 405 and ignores `If-Range`; here the method
@@ -6,13 +7,18 @@
 
 mod cache;
 mod conditional;
+mod encoding;
+mod listing;
 mod range;
 mod stream;
 
 use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
-use http::header::{ACCEPT_RANGES, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, ETAG, LAST_MODIFIED, LOCATION};
+use http::header::{
+    ACCEPT_RANGES, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, ETAG, IF_MATCH, IF_NONE_MATCH, LAST_MODIFIED, LOCATION,
+    RANGE, VARY,
+};
 use http::request::Parts;
 use http::{HeaderValue, Method, Request, Response, StatusCode};
 use methodical_fs::Root;
@@ -22,8 +28,10 @@ pub use cache::content_type;
 pub use conditional::{entity_tags, evaluate as evaluate_preconditions, EntityTag, Precondition};
 
 use self::cache::{Entry, FileCache};
+use self::encoding::Offer;
 use self::range::RangeDecision;
 use crate::body::{Body, RequestBody};
+use crate::compress::{self, AcceptEncoding, Effort};
 use crate::config::StaticConfig;
 use crate::error::HttpError;
 
@@ -41,7 +49,10 @@ pub struct StaticHandler {
     allowed: MethodSet,
     index: Vec<String>,
     cache: FileCache,
+    recheck: std::time::Duration,
     max_body: u64,
+    browse: bool,
+    compress: bool,
 }
 
 impl StaticHandler {
@@ -61,9 +72,23 @@ impl StaticHandler {
             root: Root::new(&config.root)?,
             allowed: MethodSet::from_iter([Method::GET, Method::HEAD]),
             index: config.index.clone(),
-            cache: FileCache::new(MEMORY_CAPACITY, MEMORY_FILE_LIMIT, recheck),
+            cache: FileCache::new(MEMORY_CAPACITY, MEMORY_FILE_LIMIT, recheck, false),
+            recheck,
             max_body,
+            browse: config.browse,
+            compress: false,
         })
+    }
+
+    /// With content codings when `on` (the route's `compress = true`): gzip, brotli or zstd
+    /// by `Accept-Encoding`, precompressed sidecar files when present, compressed variants
+    /// of small files kept in memory.
+    pub fn compressing(mut self, on: bool) -> StaticHandler {
+        if on != self.compress {
+            self.compress = on;
+            self.cache = FileCache::new(MEMORY_CAPACITY, MEMORY_FILE_LIMIT, self.recheck, on);
+        }
+        self
     }
 
     /// GET and HEAD, on every resource (OPTIONS is answered by the policy).
@@ -95,7 +120,7 @@ impl StaticHandler {
                 // `/a.txt/` names a folder that does not exist.
                 return Err(HttpError::NotFound);
             }
-            return file_response(parts, &entry);
+            return self.file(parts, &resolved.relative, &entry).await;
         }
         if !parts.uri.path().ends_with('/') {
             return Ok(redirect_to_folder(parts));
@@ -104,11 +129,100 @@ impl StaticHandler {
             let candidate = if resolved.relative.is_empty() { index.clone() } else { format!("{}/{index}", resolved.relative) };
             let Ok(index_path) = self.root.resolve(&candidate) else { continue };
             match self.cache.lookup(&self.root, &index_path).await {
-                Ok(e) if !e.is_dir => return file_response(parts, &e),
+                Ok(e) if !e.is_dir => return self.file(parts, &index_path.relative, &e).await,
                 _ => continue,
             }
         }
+        if self.browse {
+            return self.listing(parts, &resolved.relative, &entry).await;
+        }
         Err(HttpError::Forbidden("This folder has no index page, and folder listings are not enabled here.".into()))
+    }
+
+    /// A file, in the coding `Accept-Encoding` prefers among those it is available in. A
+    /// range request gets the identity: ranges of a compressed stream would depend on the
+    /// encoder.
+    async fn file(&self, parts: &Parts, relative: &str, entry: &Arc<Entry>) -> Result<Response<Body>, HttpError> {
+        if !self.compress {
+            return file_response(parts, entry, false);
+        }
+        let mut offer = Offer::of(&self.cache, &self.root, relative, entry).await;
+        if offer.is_empty() {
+            return file_response(parts, entry, false);
+        }
+        let chosen = if parts.headers.contains_key(RANGE) { None } else { AcceptEncoding::parse(&parts.headers).choose(|c| offer.has(c)) };
+        match chosen.and_then(|c| Some((c, offer.take(c)?))) {
+            Some((coding, source)) => encoding::respond(parts, entry, coding, source).await,
+            // `Vary` on the identity too: a cache must not hand it to a client that takes br.
+            None => file_response(parts, entry, true),
+        }
+    }
+
+    /// The listing of a folder without an index file: HTML, or JSON when asked for. Its
+    /// strong ETag is a digest of the body, so a listing changes its tag whenever it
+    /// changes; there is no Last-Modified (a folder's mtime misses changes inside files).
+    async fn listing(&self, parts: &Parts, relative: &str, entry: &Arc<Entry>) -> Result<Response<Body>, HttpError> {
+        let (root, dir) = (self.root.dir().to_path_buf(), entry.real.clone());
+        let mut folder = tokio::task::spawn_blocking(move || listing::read(&root, &dir))
+            .await
+            .map_err(|e| HttpError::Internal(format!("folder listing task failed: {e}")))??;
+        let view = listing::View::from_query(parts.uri.query());
+        view.sort(&mut folder.items);
+        let path = parts.uri.path();
+        let (content_type, body) = if listing::wants_json(&parts.headers) {
+            ("application/json", listing::json(path, &folder))
+        } else {
+            ("text/html; charset=utf-8", listing::html(path, !relative.is_empty(), &folder, view))
+        };
+        let body = Bytes::from(body);
+        let coding = if self.compress && body.len() as u64 >= compress::MIN_LENGTH {
+            AcceptEncoding::parse(&parts.headers).choose(|_| true)
+        } else {
+            None
+        };
+        let identity_tag = listing::etag_of(&body);
+        let tag = coding.map_or_else(|| identity_tag.clone(), |c| c.etag(&identity_tag));
+        let etag = HeaderValue::from_str(&tag).map_err(|e| HttpError::Internal(e.to_string()))?;
+        // Only the entity-tag fields apply: without a modification date, If-Modified-Since
+        // and If-Unmodified-Since are ignored (RFC 9110 §13.1.3, §13.1.4).
+        let mut conditions = http::HeaderMap::new();
+        for name in [IF_MATCH, IF_NONE_MATCH] {
+            for v in parts.headers.get_all(&name) {
+                conditions.append(name.clone(), v.clone());
+            }
+        }
+        let mut resp = Response::new(Body::Empty);
+        let headers = resp.headers_mut();
+        headers.insert(ETAG, etag);
+        headers.insert(VARY, HeaderValue::from_static("Accept"));
+        if self.compress {
+            compress::add_vary(headers);
+        }
+        match conditional::evaluate(&parts.method, &conditions, &tag, std::time::UNIX_EPOCH) {
+            Precondition::Proceed => {}
+            Precondition::NotModified => {
+                *resp.status_mut() = StatusCode::NOT_MODIFIED;
+                return Ok(resp);
+            }
+            Precondition::Failed(which) => return Err(HttpError::PreconditionFailed(which)),
+        }
+        let headers = resp.headers_mut();
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+        // A listing shows names anyone who can write the folder chose: no script runs on it.
+        headers.insert(
+            http::header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"),
+        );
+        headers.insert(http::header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+        let body = match coding {
+            Some(c) => {
+                headers.insert(CONTENT_ENCODING, c.header_value());
+                compress::encode(c, Effort::PerResponse, body).await?
+            }
+            None => body,
+        };
+        *resp.body_mut() = Body::from(body);
+        Ok(resp)
     }
 }
 
@@ -128,7 +242,9 @@ fn redirect_to_folder(parts: &Parts) -> Response<Body> {
     resp
 }
 
-fn file_response(parts: &Parts, entry: &Arc<Entry>) -> Result<Response<Body>, HttpError> {
+/// The identity representation of a file: whole, a range, or several. `vary`: other codings
+/// of it exist, so the answer depends on `Accept-Encoding`.
+fn file_response(parts: &Parts, entry: &Arc<Entry>, vary: bool) -> Result<Response<Body>, HttpError> {
     let v = &entry.validators;
     match conditional::evaluate(&parts.method, &parts.headers, &v.etag, v.last_modified) {
         Precondition::Proceed => {}
@@ -137,6 +253,9 @@ fn file_response(parts: &Parts, entry: &Arc<Entry>) -> Result<Response<Body>, Ht
             *resp.status_mut() = StatusCode::NOT_MODIFIED;
             resp.headers_mut().insert(ETAG, entry.etag.clone());
             resp.headers_mut().insert(LAST_MODIFIED, entry.last_modified.clone());
+            if vary {
+                compress::add_vary(resp.headers_mut());
+            }
             return Ok(resp);
         }
         Precondition::Failed(which) => return Err(HttpError::PreconditionFailed(which)),
@@ -152,6 +271,9 @@ fn file_response(parts: &Parts, entry: &Arc<Entry>) -> Result<Response<Body>, Ht
     headers.insert(ETAG, entry.etag.clone());
     headers.insert(LAST_MODIFIED, entry.last_modified.clone());
     headers.insert(ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    if vary {
+        compress::add_vary(headers);
+    }
     let head = parts.method == Method::HEAD;
     match decision {
         RangeDecision::Full => {
@@ -191,7 +313,8 @@ fn file_response(parts: &Parts, entry: &Arc<Entry>) -> Result<Response<Body>, Ht
     Ok(resp)
 }
 
-fn body_of(entry: &Entry, r: std::ops::Range<u64>) -> Body {
+/// The content of `r`, from memory or streamed from the file.
+pub(super) fn body_of(entry: &Entry, r: std::ops::Range<u64>) -> Body {
     match &entry.content {
         Some(c) => Body::from(c.slice(r.start as usize..r.end as usize)),
         None => stream::file_body(entry.real.clone(), r),
