@@ -28,6 +28,9 @@ enum Command {
     /// Probe any server (methodical, nginx, Apache, a CDN) for its method semantics and print
     /// a report; exits 1 when a MUST-level check fails.
     Check(methodical_check::CheckArgs),
+    /// Make a running server re-read its configuration (SIGHUP): the new one is validated
+    /// first; new connections use it, open ones finish with the old one.
+    Reload(ReloadArgs),
     /// Read a password from standard input and print the argon2id `password_hash` line for a
     /// [[user]] entry.
     HashPassword,
@@ -44,6 +47,22 @@ struct ServeArgs {
     /// Address to listen on (repeatable); replaces the file's `listen`.
     #[arg(long = "listen", short = 'l', value_name = "ADDR")]
     listen: Vec<SocketAddr>,
+    /// Write the process id to this file (for `methodical reload --pid-file`).
+    #[arg(long, value_name = "FILE")]
+    pid_file: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct ReloadArgs {
+    /// The pid file the server was started with (`serve --pid-file`).
+    #[arg(long, value_name = "FILE", required_unless_present = "pid")]
+    pid_file: Option<PathBuf>,
+    /// The server's process id.
+    #[arg(long, conflicts_with = "pid_file")]
+    pid: Option<i32>,
+    /// Validate this configuration file first and do not signal the server if it is invalid.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -65,6 +84,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => serve(args),
         Command::Config(ConfigCommand::Check { file }) => config_check(&file),
         Command::HashPassword => hash_password(),
+        Command::Reload(args) => reload(args),
         Command::Check(args) => match runtime() {
             Ok(rt) => rt.block_on(methodical_check::run(args)),
             Err(e) => {
@@ -145,16 +165,14 @@ fn serve(args: ServeArgs) -> ExitCode {
         Some(file) => Config::load(file),
         None => Config::zero_config(&args.dir),
     };
-    let mut config = match config {
+    let config = match config {
         Ok(c) => c,
         Err(e) => {
             eprintln!("error: {e}");
             return ExitCode::FAILURE;
         }
     };
-    if !args.listen.is_empty() {
-        config.listen = args.listen.clone();
-    }
+    let listen_override = (!args.listen.is_empty()).then(|| args.listen.clone());
     let rt = match runtime() {
         Ok(rt) => rt,
         Err(e) => {
@@ -163,7 +181,7 @@ fn serve(args: ServeArgs) -> ExitCode {
         }
     };
     rt.block_on(async move {
-        let server = match Server::bind(config).await {
+        let server = match Server::bind(config, listen_override).await {
             Ok(s) => s,
             Err(e) => {
                 eprintln!("error: {e}");
@@ -172,6 +190,15 @@ fn serve(args: ServeArgs) -> ExitCode {
         };
         for (addr, tls) in server.local_addrs() {
             eprintln!("listening on {}://{addr}", if tls { "https" } else { "http" });
+        }
+        if let Some(addr) = server.admin_addr() {
+            eprintln!("admin on http://{addr}");
+        }
+        if let Some(pid_file) = &args.pid_file {
+            if let Err(e) = std::fs::write(pid_file, format!("{}\n", std::process::id())) {
+                eprintln!("error: cannot write the pid file {}: {e}", pid_file.display());
+                return ExitCode::FAILURE;
+            }
         }
         match server.run().await {
             Ok(()) => ExitCode::SUCCESS,
@@ -198,7 +225,7 @@ fn config_check(file: &std::path::Path) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match App::build(config, log) {
+    match App::build(config, log, Default::default()) {
         Ok(app) => {
             println!("{}: OK\n", file.display());
             print!("{}", methodical_server::report::config_report(&app));
@@ -209,4 +236,35 @@ fn config_check(file: &std::path::Path) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn reload(args: ReloadArgs) -> ExitCode {
+    if let Some(file) = &args.config {
+        if let Err(e) = Config::load(file) {
+            eprintln!("error: {e}\nthe server was not signalled; it keeps its running configuration");
+            return ExitCode::FAILURE;
+        }
+    }
+    let pid = match (args.pid, &args.pid_file) {
+        (Some(pid), _) => pid,
+        (None, Some(file)) => match std::fs::read_to_string(file).map(|t| t.trim().parse::<i32>()) {
+            Ok(Ok(pid)) => pid,
+            Ok(Err(_)) => {
+                eprintln!("error: {} does not hold a process id", file.display());
+                return ExitCode::FAILURE;
+            }
+            Err(e) => {
+                eprintln!("error: cannot read {}: {e}", file.display());
+                return ExitCode::FAILURE;
+            }
+        },
+        (None, None) => unreachable!("clap requires --pid or --pid-file"),
+    };
+    // SAFETY: kill(2) with a plain pid and signal number.
+    if unsafe { libc::kill(pid, libc::SIGHUP) } != 0 {
+        eprintln!("error: cannot signal process {pid}: {}", std::io::Error::last_os_error());
+        return ExitCode::FAILURE;
+    }
+    println!("sent SIGHUP to {pid}; the server logs whether the new configuration was taken");
+    ExitCode::SUCCESS
 }

@@ -18,6 +18,8 @@ pub struct Server {
     pub addr: SocketAddr,
     /// TLS address, when the configuration has one.
     pub tls_addr: Option<SocketAddr>,
+    /// Admin listener address, when the configuration has one.
+    pub admin_addr: Option<SocketAddr>,
     /// The folder holding the configuration and the served files.
     pub dir: tempfile::TempDir,
     stderr: mpsc::Receiver<String>,
@@ -100,14 +102,17 @@ impl Server {
                 Err(_) => panic!("methodical did not start; its output:\n{}", log.join("\n")),
             }
         }
-        // TLS listeners are announced after the cleartext ones.
+        // TLS and admin listeners are announced after the cleartext ones.
+        let mut admin_addr = None;
         while let Ok(line) = rx.recv_timeout(Duration::from_millis(100)) {
             if let Some(a) = line.strip_prefix("listening on https://") {
                 tls_addr = Some(a.parse().unwrap());
+            } else if let Some(a) = line.strip_prefix("admin on http://") {
+                admin_addr = Some(a.parse().unwrap());
             }
             log.push(line);
         }
-        Server { child, addr: addr.unwrap(), tls_addr, dir, stderr: rx, log }
+        Server { child, addr: addr.unwrap(), tls_addr, admin_addr, dir, stderr: rx, log }
     }
 
     /// `http://addr`

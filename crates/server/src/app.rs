@@ -9,6 +9,7 @@ use crate::access_log::AccessLog;
 use crate::auth::{AccessRule, Authenticator};
 use crate::config::{Config, ConfigError, HandlerConfig, RouteConfig, Who};
 use crate::error_page::ErrorPages;
+use crate::metrics::Metrics;
 use crate::handlers::{Handler, Shared};
 use crate::router::Router;
 
@@ -32,6 +33,13 @@ pub struct Route {
     pub compress: bool,
 }
 
+impl Route {
+    /// Is this a reverse-proxy route?
+    pub fn is_proxy(&self) -> bool {
+        matches!(self.handler, Handler::Proxy(_))
+    }
+}
+
 /// Everything a request needs, compiled from one configuration.
 pub struct App {
     /// The configuration it was built from.
@@ -42,12 +50,13 @@ pub struct App {
     pub(crate) errors: ErrorPages,
     pub(crate) log: AccessLog,
     pub(crate) auth: Arc<Authenticator>,
+    pub(crate) metrics: Arc<Metrics>,
 }
 
 impl App {
     /// Compiles `config`. Fails only when a handler cannot open what the configuration
     /// names (a folder removed since validation).
-    pub fn build(config: Config, log: AccessLog) -> Result<App, ConfigError> {
+    pub fn build(config: Config, log: AccessLog, metrics: Arc<Metrics>) -> Result<App, ConfigError> {
         let mut table = MethodTable::builder();
         table.trace(config.trace);
         for (method, retry_after) in &config.planned {
@@ -86,7 +95,7 @@ impl App {
             });
         }
         let auth = Authenticator::new(&config.users);
-        Ok(App { config, routes, router, table: table.build(), errors, log, auth })
+        Ok(App { config, routes, router, table: table.build(), errors, log, auth, metrics })
     }
 
     /// The method table.

@@ -12,6 +12,7 @@
 //! (`app`): handlers, router, method table.
 
 pub mod access_log;
+pub mod admin;
 pub mod app;
 pub mod auth;
 pub mod body;
@@ -26,6 +27,7 @@ pub mod extensions;
 pub mod handlers;
 pub mod http1;
 pub mod http2;
+pub mod metrics;
 pub mod report;
 pub mod router;
 pub mod server;

@@ -15,6 +15,7 @@ use tokio_rustls::TlsAcceptor;
 
 use crate::access_log::AccessLog;
 use crate::app::App;
+use crate::metrics::Metrics;
 use crate::body::{Body, RequestBody};
 use crate::config::{Config, ConfigError};
 use crate::connection::{ConnInfo, TlsInfo};
@@ -48,6 +49,20 @@ pub enum StartError {
     Log(std::io::Error),
 }
 
+/// Why a reload was refused (the running configuration stays).
+#[derive(Debug, thiserror::Error)]
+pub enum ReloadError {
+    /// The server was started without a configuration file.
+    #[error("the server runs without a configuration file (zero-config mode); nothing to reload")]
+    NoFile,
+    /// The new file is invalid.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The new access log cannot be opened.
+    #[error("cannot open the access log: {0}")]
+    Log(std::io::Error),
+}
+
 struct Listener {
     tcp: TcpListener,
     tls: Option<TlsAcceptor>,
@@ -57,23 +72,26 @@ struct Listener {
 pub struct Server {
     app: Arc<ArcSwap<App>>,
     listeners: Vec<Listener>,
+    admin: Option<TcpListener>,
     trigger: ShutdownTrigger,
     tracker: Arc<Tracker>,
-    log: AccessLog,
+    metrics: Arc<Metrics>,
+    listen_override: Option<Vec<SocketAddr>>,
 }
 
 /// Counts open connections so shutdown can wait for them.
-#[derive(Default)]
 struct Tracker {
     open: AtomicUsize,
     idle: Notify,
     next_id: AtomicU64,
+    metrics: Arc<Metrics>,
 }
 
 struct ConnGuard(Arc<Tracker>);
 
 impl Drop for ConnGuard {
     fn drop(&mut self) {
+        self.0.metrics.connection(-1);
         if self.0.open.fetch_sub(1, Ordering::AcqRel) == 1 {
             self.0.idle.notify_waiters();
         }
@@ -81,8 +99,13 @@ impl Drop for ConnGuard {
 }
 
 impl Tracker {
+    fn new(metrics: Arc<Metrics>) -> Tracker {
+        Tracker { open: AtomicUsize::new(0), idle: Notify::new(), next_id: AtomicU64::new(0), metrics }
+    }
+
     fn enter(self: &Arc<Self>) -> (ConnGuard, u64) {
         self.open.fetch_add(1, Ordering::AcqRel);
+        self.metrics.connection(1);
         (ConnGuard(self.clone()), self.next_id.fetch_add(1, Ordering::Relaxed))
     }
 
@@ -98,20 +121,37 @@ impl Tracker {
 }
 
 impl Server {
-    /// Compiles the configuration and binds every listener.
-    pub async fn bind(config: Config) -> Result<Server, StartError> {
+    /// Compiles the configuration and binds every listener. `listen_override` (the
+    /// command line's `--listen`) replaces the file's `listen`, now and on every reload.
+    pub async fn bind(mut config: Config, listen_override: Option<Vec<SocketAddr>>) -> Result<Server, StartError> {
+        if let Some(listen) = &listen_override {
+            config.listen = listen.clone();
+        }
         let log = AccessLog::start(&config.log).map_err(StartError::Log)?;
         let mut listeners = Vec::new();
         for addr in &config.listen {
             listeners.push(Listener { tcp: bind(*addr).await?, tls: None });
         }
         for t in &config.listen_tls {
-            let acceptor = crate::tls::acceptor(&t.cert, &t.key).map_err(|source| StartError::Tls { addr: t.addr, source })?;
+            let acceptor = crate::tls::acceptor(t).map_err(|source| StartError::Tls { addr: t.addr, source })?;
             listeners.push(Listener { tcp: bind(t.addr).await?, tls: Some(acceptor) });
         }
-        let app = App::build(config, log.clone())?;
+        let admin = match config.admin {
+            Some(addr) => Some(bind(addr).await?),
+            None => None,
+        };
+        let metrics = Arc::new(Metrics::new());
+        let app = App::build(config, log, metrics.clone())?;
         let (trigger, _) = shutdown::channel();
-        Ok(Server { app: Arc::new(ArcSwap::from_pointee(app)), listeners, trigger, tracker: Arc::default(), log })
+        Ok(Server {
+            app: Arc::new(ArcSwap::from_pointee(app)),
+            listeners,
+            admin,
+            trigger,
+            tracker: Arc::new(Tracker::new(metrics.clone())),
+            metrics,
+            listen_override,
+        })
     }
 
     /// The bound addresses, with `true` for TLS listeners.
@@ -119,14 +159,43 @@ impl Server {
         self.listeners.iter().filter_map(|l| l.tcp.local_addr().ok().map(|a| (a, l.tls.is_some()))).collect()
     }
 
+    /// The admin listener's address (metrics, health), if configured.
+    pub fn admin_addr(&self) -> Option<SocketAddr> {
+        self.admin.as_ref().and_then(|a| a.local_addr().ok())
+    }
+
+    /// Reads the configuration file again and, if it is valid, makes it the one new
+    /// connections use; open connections finish with the old one. An invalid file is
+    /// refused and the running configuration stays. Listener addresses are bound at start:
+    /// changes to them need a restart (a warning says so).
+    pub fn reload(&self) -> Result<(), ReloadError> {
+        let current = self.app.load_full();
+        let path = current.config.source.clone().ok_or(ReloadError::NoFile)?;
+        let mut config = Config::load(&path)?;
+        if let Some(listen) = &self.listen_override {
+            config.listen = listen.clone();
+        }
+        let same_listeners = config.listen == current.config.listen
+            && config.listen_tls.iter().map(|t| t.addr).eq(current.config.listen_tls.iter().map(|t| t.addr))
+            && config.admin == current.config.admin;
+        if !same_listeners {
+            tracing::warn!("listen addresses changed in {}; they take effect at the next restart", path.display());
+        }
+        let log = if config.log == current.config.log { current.log.clone() } else { AccessLog::start(&config.log).map_err(ReloadError::Log)? };
+        let app = App::build(config, log, self.metrics.clone())?;
+        self.app.store(Arc::new(app));
+        Ok(())
+    }
+
     /// Accepts connections until SIGTERM or SIGINT, then stops accepting, lets in-flight
-    /// requests finish within the grace period and returns.
-    pub async fn run(self) -> std::io::Result<()> {
+    /// requests finish within the grace period and returns. SIGHUP reloads the
+    /// configuration; SIGUSR1 reopens the access log.
+    pub async fn run(mut self) -> std::io::Result<()> {
         let grace = self.app.load().config.limits.shutdown_grace;
         let max_connections = self.app.load().config.limits.max_connections;
         let permits = Arc::new(Semaphore::new(max_connections));
         let mut accept_tasks = Vec::new();
-        for listener in self.listeners {
+        for listener in std::mem::take(&mut self.listeners) {
             let ctx = AcceptCtx {
                 app: self.app.clone(),
                 shutdown: self.trigger.subscribe(),
@@ -135,7 +204,10 @@ impl Server {
             };
             accept_tasks.push(tokio::spawn(accept_loop(listener, ctx)));
         }
-        wait_for_signals(&self.log).await?;
+        if let Some(admin) = self.admin.take() {
+            accept_tasks.push(tokio::spawn(crate::admin::serve(admin, self.metrics.clone(), self.trigger.subscribe())));
+        }
+        self.wait_for_signals().await?;
         tracing::info!("shutting down: no new connections; waiting up to {grace:?} for open requests");
         self.trigger.trigger();
         for t in accept_tasks {
@@ -156,18 +228,25 @@ async fn bind(addr: SocketAddr) -> Result<TcpListener, StartError> {
     socket.listen(4096).map_err(|source| StartError::Bind { addr, source })
 }
 
-async fn wait_for_signals(log: &AccessLog) -> std::io::Result<()> {
-    use tokio::signal::unix::{signal, SignalKind};
-    let mut term = signal(SignalKind::terminate())?;
-    let mut int = signal(SignalKind::interrupt())?;
-    let mut usr1 = signal(SignalKind::user_defined1())?;
-    loop {
-        tokio::select! {
-            _ = term.recv() => return Ok(()),
-            _ = int.recv() => return Ok(()),
-            _ = usr1.recv() => {
-                tracing::info!("SIGUSR1: reopening the access log");
-                log.reopen();
+impl Server {
+    async fn wait_for_signals(&self) -> std::io::Result<()> {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut term = signal(SignalKind::terminate())?;
+        let mut int = signal(SignalKind::interrupt())?;
+        let mut hup = signal(SignalKind::hangup())?;
+        let mut usr1 = signal(SignalKind::user_defined1())?;
+        loop {
+            tokio::select! {
+                _ = term.recv() => return Ok(()),
+                _ = int.recv() => return Ok(()),
+                _ = hup.recv() => match self.reload() {
+                    Ok(()) => tracing::info!("SIGHUP: configuration reloaded; new connections use it"),
+                    Err(e) => tracing::error!("SIGHUP: reload refused, the running configuration stays: {e}"),
+                },
+                _ = usr1.recv() => {
+                    tracing::info!("SIGUSR1: reopening the access log");
+                    self.app.load().log.reopen();
+                }
             }
         }
     }

@@ -61,11 +61,31 @@ impl App {
         let (route, result) = self.dispatch(req, &mut user).await;
         let resp = match result {
             Ok(resp) => resp,
-            Err(e) => self.errors.render(&e.problem(), &seen.accept),
+            Err(e) => {
+                if let HttpError::NotImplemented { method, .. } = &e {
+                    self.metrics.unimplemented(method);
+                }
+                self.errors.render(&e.problem(), &seen.accept)
+            }
         };
         let resp = finish(resp, seen.method == Method::HEAD);
+        self.record(&seen, route, &resp);
         self.log_request(&seen, route, user.as_deref(), &resp);
         resp
+    }
+
+    /// Updates the metrics for one answered request.
+    fn record(&self, seen: &Seen, route: Option<usize>, resp: &Response<Body>) {
+        let status = resp.status().as_u16();
+        let prefix = route.map_or("-", |i| self.routes[i].prefix.as_str());
+        let bytes = if seen.method == Method::HEAD { Some(0) } else { resp.body().exact_len() };
+        self.metrics.request(prefix, crate::metrics::method_class(&seen.method), status, seen.started.elapsed(), bytes);
+        if let Some(result) = resp.headers().get("cache-status").and_then(|v| v.to_str().ok()).and_then(crate::metrics::cache_result) {
+            self.metrics.cache_result(result);
+        }
+        if matches!(status, 502 | 504) && route.is_some_and(|i| self.routes[i].is_proxy()) {
+            self.metrics.upstream_error(prefix);
+        }
     }
 
     /// Answers a request the HTTP/1 layer could not parse (the connection closes after).
@@ -73,6 +93,7 @@ impl App {
         let problem = HttpError::Request(err.clone()).problem();
         let resp = self.errors.render(&problem, &HeaderMap::new());
         let resp = finish(resp, false);
+        self.metrics.request("-", "invalid", resp.status().as_u16(), std::time::Duration::ZERO, resp.body().exact_len());
         if self.config.log.format != crate::config::LogFormat::Off {
             self.log.log(&Record {
                 peer: None,

@@ -58,6 +58,19 @@ pub struct Config {
 pub struct TlsListener {
     /// Address.
     pub addr: SocketAddr,
+    /// PEM certificate chain, used when no `sni` entry matches the requested name.
+    pub cert: PathBuf,
+    /// PEM private key.
+    pub key: PathBuf,
+    /// Certificates picked by the server name the client asks for (SNI).
+    pub sni: Vec<SniCert>,
+}
+
+/// A certificate for one host name (`example.org` or `*.example.org`).
+#[derive(Debug, Clone)]
+pub struct SniCert {
+    /// The name, lower case.
+    pub host: String,
     /// PEM certificate chain.
     pub cert: PathBuf,
     /// PEM private key.

@@ -46,6 +46,16 @@ struct RawTls {
     addr: Spanned<String>,
     cert: Spanned<String>,
     key: Spanned<String>,
+    #[serde(default)]
+    sni: Vec<RawSni>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSni {
+    host: Spanned<String>,
+    cert: Spanned<String>,
+    key: Spanned<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -251,9 +261,19 @@ fn socket_addr(ctx: &Ctx, addr: &Spanned<String>) -> Result<SocketAddr, ConfigEr
 
 fn tls(ctx: &Ctx, raw: &RawTls) -> Result<TlsListener, ConfigError> {
     let addr = socket_addr(ctx, &raw.addr)?;
-    let cert = ctx.path(raw.cert.get_ref());
-    let key = ctx.path(raw.key.get_ref());
-    for (field, path) in [(&raw.cert, &cert), (&raw.key, &key)] {
+    let (cert, key) = pem_pair(ctx, &raw.cert, &raw.key)?;
+    let mut sni = Vec::new();
+    for s in &raw.sni {
+        let host = host_pattern(ctx, &s.host)?;
+        let (cert, key) = pem_pair(ctx, &s.cert, &s.key)?;
+        sni.push(super::SniCert { host, cert, key });
+    }
+    Ok(TlsListener { addr, cert, key, sni })
+}
+
+fn pem_pair(ctx: &Ctx, cert: &Spanned<String>, key: &Spanned<String>) -> Result<(PathBuf, PathBuf), ConfigError> {
+    let paths = (ctx.path(cert.get_ref()), ctx.path(key.get_ref()));
+    for (field, path) in [(cert, &paths.0), (key, &paths.1)] {
         if !path.is_file() {
             return ctx.err(
                 field.span(),
@@ -262,7 +282,7 @@ fn tls(ctx: &Ctx, raw: &RawTls) -> Result<TlsListener, ConfigError> {
             );
         }
     }
-    Ok(TlsListener { addr, cert, key })
+    Ok(paths)
 }
 
 pub(super) fn method(ctx: &Ctx, name: &str, span: std::ops::Range<usize>) -> Result<Method, ConfigError> {
