@@ -71,13 +71,11 @@ pub fn evaluate(method: &Method, headers: &HeaderMap, etag: &str, last_modified:
     let get_or_head = *method == Method::GET || *method == Method::HEAD;
     // Step 1 / 2.
     if let Some(if_match) = header_str(headers, IF_MATCH) {
-        match entity_tags(&if_match) {
-            None => {}
-            Some(tags) => {
-                // Strong comparison: both must be strong and equal.
-                if !tags.iter().any(|t| !t.weak && t.tag == etag) {
-                    return Precondition::Failed("If-Match");
-                }
+        // `*` matches any current representation; a list needs a strong comparison: both
+        // strong and equal.
+        if let Some(tags) = entity_tags(&if_match) {
+            if !tags.iter().any(|t| !t.weak && t.tag == etag) {
+                return Precondition::Failed("If-Match");
             }
         }
     } else if let Some(since) = http_date(headers, IF_UNMODIFIED_SINCE) {

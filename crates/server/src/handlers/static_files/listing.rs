@@ -124,15 +124,15 @@ impl View {
     }
 }
 
-/// Reads the folder at `dir` (blocking). Members whose names are not UTF-8 (no URL reaches
-/// them), methodical's own files, dangling symlinks and symlinks leading out of `root` are
-/// left out.
+/// Reads the folder at `dir` (blocking). Members no URL reaches (names that are not UTF-8
+/// or hold a `\`, which paths refuse), methodical's own files, dangling symlinks and
+/// symlinks leading out of `root` are left out.
 pub fn read(root: &Path, dir: &Path) -> std::io::Result<Folder> {
     let mut folder = Folder::default();
     for member in std::fs::read_dir(dir)? {
         let Ok(member) = member else { continue };
         let Ok(name) = member.file_name().into_string() else { continue };
-        if methodical_fs::is_internal_name(&name) {
+        if methodical_fs::is_internal_name(&name) || name.contains('\\') {
             continue;
         }
         let Ok(mut meta) = member.metadata() else { continue };
@@ -490,6 +490,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("a.txt"), b"abc").unwrap();
         std::fs::write(dir.path().join(".methodical-props"), b"x").unwrap();
+        std::fs::write(dir.path().join("back\\slash"), b"x").unwrap();
         std::fs::create_dir(dir.path().join("sub")).unwrap();
         let outside = tempfile::tempdir().unwrap();
         std::fs::write(outside.path().join("secret"), b"s").unwrap();
