@@ -70,6 +70,8 @@ impl Server {
         let mut child = Command::new(binary())
             .args(args)
             .env("RUST_LOG", "warn")
+            // Debug builds panic on this path, so tests can prove a panic stays in one request.
+            .env("METHODICAL_PANIC_PATH", "/__panic__")
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
@@ -217,7 +219,11 @@ pub struct Conn {
 impl Conn {
     /// Connects.
     pub fn open(addr: SocketAddr) -> Conn {
-        let stream = TcpStream::connect(addr).expect("connect");
+        Conn::from_stream(TcpStream::connect(addr).expect("connect"))
+    }
+
+    /// Wraps a connected stream.
+    pub fn from_stream(stream: TcpStream) -> Conn {
         stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
         stream.set_nodelay(true).unwrap();
         Conn { stream, buf: Vec::new() }

@@ -28,6 +28,7 @@ pub mod handlers;
 pub mod http1;
 pub mod http2;
 pub mod metrics;
+pub mod panic;
 pub mod report;
 pub mod router;
 pub mod server;

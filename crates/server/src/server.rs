@@ -1,8 +1,9 @@
 //! Listeners, connections and the server's life: bind, accept, serve, shut down gracefully.
 
-use std::net::SocketAddr;
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use arc_swap::ArcSwap;
@@ -10,7 +11,7 @@ use bytes::BytesMut;
 use http::{Request, Response};
 use tokio::io::AsyncReadExt;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{Notify, Semaphore};
+use tokio::sync::Notify;
 use tokio_rustls::TlsAcceptor;
 
 use crate::access_log::AccessLog;
@@ -79,34 +80,61 @@ pub struct Server {
     listen_override: Option<Vec<SocketAddr>>,
 }
 
-/// Counts open connections so shutdown can wait for them.
+/// Counts open connections, overall and per client address: enforces the limits and lets
+/// shutdown wait for them.
 struct Tracker {
     open: AtomicUsize,
+    per_ip: Mutex<HashMap<IpAddr, usize>>,
     idle: Notify,
     next_id: AtomicU64,
     metrics: Arc<Metrics>,
 }
 
-struct ConnGuard(Arc<Tracker>);
+struct ConnGuard {
+    tracker: Arc<Tracker>,
+    ip: IpAddr,
+}
 
 impl Drop for ConnGuard {
     fn drop(&mut self) {
-        self.0.metrics.connection(-1);
-        if self.0.open.fetch_sub(1, Ordering::AcqRel) == 1 {
-            self.0.idle.notify_waiters();
+        {
+            let mut per_ip = self.tracker.per_ip.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(n) = per_ip.get_mut(&self.ip) {
+                *n -= 1;
+                if *n == 0 {
+                    per_ip.remove(&self.ip);
+                }
+            }
+        }
+        self.tracker.metrics.connection(-1);
+        if self.tracker.open.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.tracker.idle.notify_waiters();
         }
     }
 }
 
 impl Tracker {
     fn new(metrics: Arc<Metrics>) -> Tracker {
-        Tracker { open: AtomicUsize::new(0), idle: Notify::new(), next_id: AtomicU64::new(0), metrics }
+        Tracker { open: AtomicUsize::new(0), per_ip: Mutex::new(HashMap::new()), idle: Notify::new(), next_id: AtomicU64::new(0), metrics }
     }
 
-    fn enter(self: &Arc<Self>) -> (ConnGuard, u64) {
+    /// Admits a connection from `ip`, or `None` past a limit (the caller closes it at once:
+    /// the cheapest answer to a flood).
+    fn enter(self: &Arc<Self>, ip: IpAddr, limits: &crate::config::Limits) -> Option<(ConnGuard, u64)> {
+        if self.open.load(Ordering::Acquire) >= limits.max_connections {
+            return None;
+        }
+        {
+            let mut per_ip = self.per_ip.lock().unwrap_or_else(|e| e.into_inner());
+            let n = per_ip.entry(ip).or_insert(0);
+            if *n >= limits.max_connections_per_ip {
+                return None;
+            }
+            *n += 1;
+        }
         self.open.fetch_add(1, Ordering::AcqRel);
         self.metrics.connection(1);
-        (ConnGuard(self.clone()), self.next_id.fetch_add(1, Ordering::Relaxed))
+        Some((ConnGuard { tracker: self.clone(), ip }, self.next_id.fetch_add(1, Ordering::Relaxed)))
     }
 
     async fn wait_idle(&self) {
@@ -192,15 +220,12 @@ impl Server {
     /// configuration; SIGUSR1 reopens the access log.
     pub async fn run(mut self) -> std::io::Result<()> {
         let grace = self.app.load().config.limits.shutdown_grace;
-        let max_connections = self.app.load().config.limits.max_connections;
-        let permits = Arc::new(Semaphore::new(max_connections));
         let mut accept_tasks = Vec::new();
         for listener in std::mem::take(&mut self.listeners) {
             let ctx = AcceptCtx {
                 app: self.app.clone(),
                 shutdown: self.trigger.subscribe(),
                 tracker: self.tracker.clone(),
-                permits: permits.clone(),
             };
             accept_tasks.push(tokio::spawn(accept_loop(listener, ctx)));
         }
@@ -256,7 +281,6 @@ struct AcceptCtx {
     app: Arc<ArcSwap<App>>,
     shutdown: Shutdown,
     tracker: Arc<Tracker>,
-    permits: Arc<Semaphore>,
 }
 
 async fn accept_loop(listener: Listener, mut ctx: AcceptCtx) {
@@ -274,19 +298,16 @@ async fn accept_loop(listener: Listener, mut ctx: AcceptCtx) {
                 continue;
             }
         };
-        let Ok(permit) = ctx.permits.clone().try_acquire_owned() else {
-            // Over the connection limit: closing at once is the cheapest answer.
+        // New connections use the configuration current when they are accepted.
+        let app = ctx.app.load_full();
+        let Some((guard, id)) = ctx.tracker.enter(peer.ip(), &app.config.limits) else {
             drop(stream);
             continue;
         };
         let local = stream.local_addr().unwrap_or(peer);
-        let (guard, id) = ctx.tracker.enter();
-        // New connections use the configuration current when they are accepted.
-        let app = ctx.app.load_full();
         let shutdown = ctx.shutdown.clone();
         let tls = listener.tls.clone();
         tokio::spawn(async move {
-            let _permit = permit;
             let _guard = guard;
             let info = ConnInfo { id, peer, local, tls: None };
             serve_connection(stream, info, tls, app, shutdown).await;

@@ -58,7 +58,15 @@ impl App {
             peer: req.extensions().get::<Arc<ConnInfo>>().cloned(),
         };
         let mut user = None;
-        let (route, result) = self.dispatch(req, &mut user).await;
+        let request_id = crate::panic::next_request_id();
+        let (route, result) = match crate::panic::CatchUnwind::new(self.dispatch(req, &mut user)).await {
+            Ok(answer) => answer,
+            Err(message) => {
+                // A bug answered for one request only; the connection and the server go on.
+                tracing::error!(request_id, method = %seen.method, target = %seen.target, "handler panicked: {message}");
+                (None, Err(HttpError::Internal(format!("request {request_id} failed (a handler panicked)"))))
+            }
+        };
         let resp = match result {
             Ok(resp) => resp,
             Err(e) => {
@@ -113,6 +121,8 @@ impl App {
     }
 
     async fn dispatch(&self, mut req: Request<RequestBody>, user: &mut Option<String>) -> (Option<usize>, Result<Response<Body>, HttpError>) {
+        #[cfg(debug_assertions)]
+        crate::panic::debug_trigger(req.uri().path());
         if let Err(e) = checks::check(req.method(), req.version(), req.headers(), req.body().has_content()) {
             return (None, Err(e.into()));
         }

@@ -86,11 +86,14 @@ pub struct Limits {
     pub shutdown_grace: Duration,
     /// Most simultaneous connections (beyond: accepted and closed at once).
     pub max_connections: usize,
+    /// Most simultaneous connections from one client address (beyond: closed at once), so
+    /// one client cannot take every slot (slow-loris).
+    pub max_connections_per_ip: usize,
 }
 
 impl Default for Limits {
     fn default() -> Limits {
-        Limits { h1: H1Config::default(), shutdown_grace: Duration::from_secs(30), max_connections: 10_000 }
+        Limits { h1: H1Config::default(), shutdown_grace: Duration::from_secs(30), max_connections: 10_000, max_connections_per_ip: 256 }
     }
 }
 

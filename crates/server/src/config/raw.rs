@@ -83,6 +83,7 @@ struct RawLimits {
     max_header_size: Option<Spanned<RawSize>>,
     max_target: Option<Spanned<RawSize>>,
     max_connections: Option<Spanned<usize>>,
+    max_connections_per_ip: Option<Spanned<usize>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -372,6 +373,12 @@ fn limits(ctx: &Ctx, raw: &RawLimits) -> Result<Limits, ConfigError> {
     }
     if let Some(n) = &raw.max_connections {
         l.max_connections = *n.get_ref();
+    }
+    if let Some(n) = &raw.max_connections_per_ip {
+        l.max_connections_per_ip = *n.get_ref();
+    }
+    if l.max_connections == 0 || l.max_connections_per_ip == 0 {
+        return Err(ConfigError::new("connection limits must be at least 1").help("remove the limit to use the default, or give a positive number"));
     }
     Ok(l)
 }
