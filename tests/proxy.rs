@@ -228,6 +228,42 @@ fn t33_e10_silent_upstream_is_504_after_the_timeout() {
 }
 
 #[test]
+fn e10_upstream_stalling_mid_body_is_502_or_ends_the_connection() {
+    use std::io::Read;
+    let u = Upstream::start(|r| {
+        if r.target.ends_with("big") {
+            Reply::Raw(b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\nabc".to_vec())
+        } else {
+            Reply::Raw(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc".to_vec())
+        }
+    });
+    let s = start(&u);
+    // Small content is read whole before anything is sent: a clean 502 after the timeout.
+    let started = Instant::now();
+    let r = s.req("GET /proxy/stall HTTP/1.1\n");
+    assert_eq!(r.status, 502);
+    r.assert_error_shape();
+    assert!(started.elapsed() < Duration::from_secs(5), "the 1 s response_timeout applies between pieces");
+    // Large content streams: the head went out already, so the connection ends early.
+    let mut c = s.connect();
+    c.send(&crlf("GET /proxy/stall-big HTTP/1.1\n"));
+    let head = c.read_head();
+    assert_eq!(head.status, 200);
+    assert_eq!(head.header("content-length"), Some("100000"));
+    let started = Instant::now();
+    let mut body = c.leftover().to_vec();
+    let mut buf = [0u8; 64];
+    loop {
+        match c.stream.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => body.extend_from_slice(&buf[..n]),
+        }
+    }
+    assert_eq!(body, b"abc", "the 3 octets that came, then the end of the connection");
+    assert!(started.elapsed() < Duration::from_secs(5));
+}
+
+#[test]
 fn t34_p2_non_idempotent_requests_are_not_retried() {
     let u = Upstream::start(|_| Reply::Close);
     let s = start(&u);

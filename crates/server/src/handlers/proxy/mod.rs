@@ -29,7 +29,6 @@ use bytes::Bytes;
 use http::header::{HeaderName, HeaderValue, CONTENT_LENGTH, IF_MODIFIED_SINCE, IF_NONE_MATCH, RANGE};
 use http::{request, response, Method, Request, Response, StatusCode};
 use http_body::{Frame, SizeHint};
-use hyper::body::Incoming;
 use methodical_cache::storable::{storability, NotStorable, StorabilityOptions};
 use methodical_cache::{
     Cache, CacheStatus, CachedResponse, FlightOutcome, Forward, Freshened, Join, LeaderGuard, Lookup, Revalidation, StoreOutcome, UpstreamFailure,
@@ -38,9 +37,10 @@ use methodical_cache::reuse::ValidationReason;
 use methodical_extension::Registry;
 use methodical_policy::{MethodSet, RouteMethods};
 
+use self::fields::Via;
 use self::request_filter::{FilterSettings, Plan, Verdict};
 use self::tee::{StoreJob, TeeBody};
-pub use self::upstream::{UpstreamError, Upstreams};
+pub use self::upstream::{UpstreamBody, UpstreamError, Upstreams};
 use super::RequestCtx;
 use crate::body::{Body, RequestBody};
 use crate::config::{ProxyConfig, PurgeConfig, RouteConfig};
@@ -69,7 +69,7 @@ pub struct ProxyHandler {
     allowlist: Option<MethodSet>,
     allowed: MethodSet,
     forward_unknown: bool,
-    via: String,
+    via: Via,
     upstream_host: Option<HeaderValue>,
     strip_prefix: bool,
     response_timeout: std::time::Duration,
@@ -98,7 +98,7 @@ impl ProxyHandler {
             allowed: allowlist.clone().unwrap_or_default(),
             allowlist,
             forward_unknown: proxy.forward_unknown_methods,
-            via: proxy.via.clone(),
+            via: Via::new(&proxy.via),
             upstream_host: proxy.upstream_host.clone(),
             strip_prefix: proxy.strip_prefix,
             response_timeout: proxy.response_timeout,
@@ -124,7 +124,7 @@ impl ProxyHandler {
 
     /// Answers a request dispatched to the route. Never fails: errors are rendered here.
     pub async fn handle(&self, req: Request<RequestBody>, ctx: RequestCtx<'_>) -> Result<Response<Body>, HttpError> {
-        let (client, body) = req.into_parts();
+        let (mut client, body) = req.into_parts();
         if self.purge.is_some() && client.method.as_str() == PURGE {
             return Ok(self.purge(&client).await);
         }
@@ -135,7 +135,7 @@ impl ProxyHandler {
             upstream_host: self.upstream_host.as_ref(),
             strip_prefix: self.strip_prefix,
         };
-        let plan = match request_filter::filter(&settings, &client, ctx.rest) {
+        let plan = match request_filter::filter(&settings, &mut client, ctx.rest, self.cache.is_some()) {
             Verdict::Forward(plan) => plan,
             Verdict::Answer(resp) => return Ok(self.local(resp)),
             Verdict::Refuse(e) => {
@@ -145,7 +145,9 @@ impl ProxyHandler {
         };
         Ok(match self.cache.clone() {
             None => self.pass(&client, plan, body, None, None).await,
-            Some(cache) => self.through_cache(&cache, client, plan, body).await,
+            // Boxed: the cache's states would otherwise make every proxied request's future
+            // (moved and boxed by the pipeline) several times larger.
+            Some(cache) => Box::pin(self.through_cache(&cache, client, plan, body)).await,
         })
     }
 
@@ -193,11 +195,17 @@ impl ProxyHandler {
                 cache.invalidate_after(client, &parts).await;
             }
         }
-        if let Some(s) = status {
+        if let Some(s) = status.clone() {
             parts.headers.append(CACHE_STATUS, s.to_header_value());
         }
-        let body = content(incoming, &client.method, &parts);
-        Response::from_parts(parts, body)
+        if client.method == Method::HEAD {
+            let body = head_body(&parts);
+            return Response::from_parts(parts, body);
+        }
+        match gather(incoming).await {
+            Ok(content) => Response::from_parts(parts, content.into_body()),
+            Err(e) => self.fail(incomplete(e), client, status),
+        }
     }
 
     /// Phase 2: the cache lookup and what follows from it.
@@ -306,7 +314,7 @@ impl ProxyHandler {
         cache: &Arc<Cache>,
         client: request::Parts,
         parts: response::Parts,
-        incoming: Incoming,
+        incoming: UpstreamBody,
         (request_time, response_time): (SystemTime, SystemTime),
         status: CacheStatus,
         guard: Option<LeaderGuard>,
@@ -316,42 +324,61 @@ impl ProxyHandler {
                 g.finish(if stored { FlightOutcome::Stored } else { FlightOutcome::NotStored });
             }
         };
-        if client.method == Method::HEAD || http_body::Body::is_end_stream(&incoming) {
-            // Nothing to wait for. A 200 to HEAD also freshens stored GET responses (C-11).
+        if client.method == Method::HEAD {
+            // A 200 to HEAD also freshens stored GET responses (C-11).
             let outcome = cache.store(&client, &parts, Bytes::new(), request_time, response_time).await;
             let stored = outcome == StoreOutcome::Stored;
             finish(guard, stored);
             let mut parts = parts;
             parts.headers.append(CACHE_STATUS, status.stored(stored).to_header_value());
-            let body = content(incoming, &client.method, &parts);
+            let body = head_body(&parts);
             return Response::from_parts(parts, body);
         }
         let opts = StorabilityOptions { heuristic: cache.config().heuristic };
         let limit = cache.config().max_object_size;
         let fits = declared_length(&parts).is_none_or(|n| n <= limit);
         let verdict = storability(&client, &parts, &opts);
+        let key = cache.key_for(&client);
         if !fits || verdict.is_err() {
             // The response, not this request, rules storing out: later misses on the key
             // need not wait for one another (only requests with Authorization or
             // `no-store` could have made it unstorable on their own).
             let about_request = matches!(verdict, Err(NotStorable::Authorization | NotStorable::RequestNoStore | NotStorable::NoKey));
-            if !about_request {
-                if let Some(key) = cache.key_for(&client) {
-                    self.pass.mark(key.as_str());
-                }
+            if let (false, Some(key)) = (about_request, &key) {
+                self.pass.mark(key.as_str());
             }
             finish(guard, false);
             let mut parts = parts;
-            parts.headers.append(CACHE_STATUS, status.to_header_value());
-            return Response::from_parts(parts, Body::stream(incoming));
+            parts.headers.append(CACHE_STATUS, status.clone().to_header_value());
+            return match gather(incoming).await {
+                Ok(content) => Response::from_parts(parts, content.into_body()),
+                Err(e) => self.fail(incomplete(e), &client, Some(status)),
+            };
         }
-        if let Some(key) = cache.key_for(&client) {
+        if let Some(key) = &key {
             self.pass.clear(key.as_str());
         }
-        let mut out = parts.clone();
-        out.headers.append(CACHE_STATUS, status.stored(true).to_header_value());
-        let job = StoreJob { cache: cache.clone(), request: client, response: parts, request_time, response_time, guard };
-        Response::from_parts(out, Body::stream(TeeBody::new(incoming, job, limit)))
+        match gather(incoming).await {
+            Ok(Content::Full(body)) => {
+                // Small and complete: stored before the client sees it.
+                let outcome = cache.store(&client, &parts, body.clone(), request_time, response_time).await;
+                let stored = outcome == StoreOutcome::Stored;
+                finish(guard, stored);
+                let mut parts = parts;
+                parts.headers.append(CACHE_STATUS, status.stored(stored).to_header_value());
+                Response::from_parts(parts, Body::from(body))
+            }
+            Ok(Content::Streaming(incoming)) => {
+                let mut out = parts.clone();
+                out.headers.append(CACHE_STATUS, status.stored(true).to_header_value());
+                let job = StoreJob { cache: cache.clone(), request: client, response: parts, request_time, response_time, guard };
+                Response::from_parts(out, Body::stream(TeeBody::new(incoming, job, limit)))
+            }
+            Err(e) => {
+                finish(guard, false);
+                self.fail(incomplete(e), &client, Some(status))
+            }
+        }
     }
 
     /// Validates a stored response upstream before using it (RFC 9111 §4.3).
@@ -519,20 +546,67 @@ fn declared_length(parts: &response::Parts) -> Option<u64> {
     parts.headers.get(CONTENT_LENGTH)?.to_str().ok()?.trim().parse().ok()
 }
 
-/// The body sent to the client for an upstream response. HEAD answers carry no content;
-/// when upstream gave no Content-Length, the body's length is left unknown so that the
-/// server does not claim `Content-Length: 0` for it (M-11).
-fn content(incoming: Incoming, method: &Method, parts: &response::Parts) -> Body {
-    if *method == Method::HEAD {
-        return head_body(parts);
-    }
-    if http_body::Body::is_end_stream(&incoming) {
-        Body::Empty
-    } else {
-        Body::stream(incoming)
+/// Largest upstream content read whole before the response is sent.
+const GATHER: u64 = 64 * 1024;
+
+/// An upstream response's content, as it goes to the client.
+enum Content {
+    /// Read whole.
+    Full(Bytes),
+    /// Sent as it arrives.
+    Streaming(UpstreamBody),
+}
+
+impl Content {
+    fn into_body(self) -> Body {
+        match self {
+            Content::Full(b) => Body::from(b),
+            Content::Streaming(s) => Body::stream(s),
+        }
     }
 }
 
+/// Reads content of known length up to [`GATHER`] octets whole: it usually arrived with
+/// the head, and the client then gets head and content in one write (a failure is still a
+/// clean 502). Larger or unsized content streams.
+async fn gather(mut body: UpstreamBody) -> Result<Content, crate::body::BoxError> {
+    use http_body_util::BodyExt;
+    if http_body::Body::is_end_stream(&body) {
+        return Ok(Content::Full(Bytes::new()));
+    }
+    match http_body::Body::size_hint(&body).exact() {
+        Some(n) if n <= GATHER => {}
+        _ => return Ok(Content::Streaming(body)),
+    }
+    let mut first: Option<Bytes> = None;
+    let mut more: Option<bytes::BytesMut> = None;
+    while let Some(frame) = body.frame().await {
+        let Ok(data) = frame?.into_data() else { continue };
+        match (&mut first, &mut more) {
+            (None, _) => first = Some(data),
+            (Some(f), None) => {
+                let mut m = bytes::BytesMut::with_capacity(f.len() + data.len());
+                m.extend_from_slice(f);
+                m.extend_from_slice(&data);
+                more = Some(m);
+            }
+            (Some(_), Some(m)) => m.extend_from_slice(&data),
+        }
+    }
+    Ok(Content::Full(match (first, more) {
+        (_, Some(m)) => m.freeze(),
+        (Some(f), None) => f,
+        (None, None) => Bytes::new(),
+    }))
+}
+
+/// Upstream's content broke off before it was complete, and nothing was sent yet.
+fn incomplete(e: crate::body::BoxError) -> HttpError {
+    HttpError::BadGateway(format!("The upstream response ended before its content was complete: {e}."))
+}
+
+/// A HEAD answer carries no content; when upstream gave no Content-Length, the body's
+/// length is left unknown so that the server does not claim `Content-Length: 0` (M-11).
 fn head_body(parts: &response::Parts) -> Body {
     if parts.headers.contains_key(CONTENT_LENGTH) {
         Body::Empty
@@ -550,7 +624,7 @@ fn cached(c: CachedResponse, method: &Method) -> Response<Body> {
 }
 
 /// Reads a whole upstream body into memory, refusing more than `limit` octets.
-async fn collect_limited(mut body: Incoming, limit: u64) -> Result<Bytes, ()> {
+async fn collect_limited(mut body: UpstreamBody, limit: u64) -> Result<Bytes, ()> {
     use http_body_util::BodyExt;
     let mut out = bytes::BytesMut::new();
     while let Some(frame) = body.frame().await {

@@ -8,7 +8,7 @@ use http::{request, Method, Request, Response, Uri, Version};
 use methodical_extension::{evaluate, fulfil_hop_by_hop, gateway_action, hop_by_hop_extension_fields, Evaluation, Fulfilled, GatewayAction, Registry};
 use methodical_policy::MethodSet;
 
-use super::fields::{append_via, max_forwards, strip_hop_by_hop, via_names, MaxForwards};
+use super::fields::{max_forwards, strip_hop_by_hop, MaxForwards, Via};
 use crate::body::Body;
 use crate::error::HttpError;
 
@@ -17,8 +17,8 @@ const TRACE_HIDDEN: [&str; 5] = ["authorization", "proxy-authorization", "cookie
 
 /// The settings the request filter needs.
 pub struct FilterSettings<'a> {
-    /// The Via pseudonym.
-    pub via: &'a str,
+    /// Our Via entries.
+    pub via: &'a Via,
     /// The route's method allowlist (OPTIONS answered here lists it).
     pub allowlist: Option<&'a MethodSet>,
     /// RFC 2774 extensions the route implements; `None`: the framework is off.
@@ -51,12 +51,14 @@ pub struct Plan {
 }
 
 /// Runs the filter on the client's request head. `rest` is the path below the route
-/// prefix (used with `strip_prefix`).
-pub fn filter(settings: &FilterSettings<'_>, client: &request::Parts, rest: &str) -> Verdict {
-    if via_names(&client.headers, settings.via) {
+/// prefix (used with `strip_prefix`). With `keep`, the client's head stays as it was (the
+/// cache needs it later); without, its header fields move into the forwarded head and only
+/// `Accept` stays behind, for error pages.
+pub fn filter(settings: &FilterSettings<'_>, client: &mut request::Parts, rest: &str, keep: bool) -> Verdict {
+    if settings.via.seen_in(&client.headers) {
         return Verdict::Refuse(HttpError::BadGateway(format!(
             "Forwarding loop: this request already passed through this gateway ({}), so it was not forwarded again.",
-            settings.via
+            settings.via.pseudonym()
         )));
     }
     let is_options = client.method == Method::OPTIONS;
@@ -72,12 +74,13 @@ pub fn filter(settings: &FilterSettings<'_>, client: &request::Parts, rest: &str
         MaxForwards::Absent
     };
 
-    let mut head = request_head(client);
-    let via_http10 = methodical_extension::request_via_http10(client);
+    let mut head = if keep { request_head(client) } else { take_head(client) };
     let fulfilled = match extensions(settings.registry, &mut head) {
         Ok(f) => f,
         Err(e) => return Verdict::Refuse(e),
     };
+    // Only an acknowledged extension needs to know (RFC 2774 §5.1); Via is still the client's.
+    let via_http10 = fulfilled.is_some() && methodical_extension::request_via_http10(&head);
 
     // C-Man/C-Opt and the prefixes they declare are hop-by-hop whether or not the client
     // listed them in Connection (X-3, P-3).
@@ -88,18 +91,17 @@ pub fn filter(settings: &FilterSettings<'_>, client: &request::Parts, rest: &str
     if let MaxForwards::Forward(n) = hops {
         head.headers.insert(http::header::MAX_FORWARDS, HeaderValue::from(n));
     }
-    append_via(&mut head.headers, client.version, settings.via);
+    settings.via.append(&mut head.headers, client.version);
     match settings.upstream_host {
         Some(h) => {
             head.headers.insert(HOST, h.clone());
         }
         None => {
-            // HTTP/2 and absolute-form requests name the host in the target (P-9).
-            if !head.headers.contains_key(HOST) {
-                if let Some(a) = client.uri.authority() {
-                    if let Ok(v) = HeaderValue::from_str(a.as_str()) {
-                        head.headers.insert(HOST, v);
-                    }
+            // An absolute-form target (and HTTP/2's :authority) names the host; a received
+            // Host is then ignored and replaced (RFC 9112 §3.2.2, P-9).
+            if let Some(a) = client.uri.authority() {
+                if let Ok(v) = HeaderValue::from_str(a.as_str()) {
+                    head.headers.insert(HOST, v);
                 }
             }
         }
@@ -119,8 +121,31 @@ fn request_head(client: &request::Parts) -> request::Parts {
     head
 }
 
+/// The client's head with its header fields moved out; `Accept` is copied back for the
+/// error pages.
+fn take_head(client: &mut request::Parts) -> request::Parts {
+    let (mut head, ()) = Request::new(()).into_parts();
+    head.method = client.method.clone();
+    head.uri = client.uri.clone();
+    head.version = client.version;
+    head.headers = std::mem::take(&mut client.headers);
+    for v in head.headers.get_all(http::header::ACCEPT) {
+        client.headers.append(http::header::ACCEPT, v.clone());
+    }
+    head
+}
+
 /// The path and query sent upstream: unchanged, or without the route prefix.
 fn upstream_target(uri: &Uri, rest: &str, strip_prefix: bool) -> Uri {
+    if !strip_prefix {
+        if let Some(pq) = uri.path_and_query() {
+            let mut parts = http::uri::Parts::default();
+            parts.path_and_query = Some(pq.clone());
+            if let Ok(u) = Uri::from_parts(parts) {
+                return u;
+            }
+        }
+    }
     let query = uri.query();
     let path = if strip_prefix {
         if rest.starts_with('/') {
@@ -206,6 +231,8 @@ mod tests {
     use super::*;
     use methodical_extension::SoapExtension;
 
+    static EDGE: std::sync::LazyLock<Via> = std::sync::LazyLock::new(|| Via::new("edge"));
+
     fn parts(method: &str, target: &str, headers: &[(&str, &str)]) -> request::Parts {
         let mut b = Request::builder().method(method).uri(target);
         for (n, v) in headers {
@@ -215,7 +242,7 @@ mod tests {
     }
 
     fn settings<'a>(registry: Option<&'a Registry>) -> FilterSettings<'a> {
-        FilterSettings { via: "edge", allowlist: None, registry, upstream_host: None, strip_prefix: false }
+        FilterSettings { via: &EDGE, allowlist: None, registry, upstream_host: None, strip_prefix: false }
     }
 
     fn forward(v: Verdict) -> Plan {
@@ -237,13 +264,30 @@ mod tests {
     fn p1_p8_method_kept_version_raised() {
         let mut c = parts("get", "/proxy/r?q=1", &[("host", "h")]);
         c.version = Version::HTTP_10;
-        let p = forward(filter(&settings(None), &c, "r"));
+        let p = forward(filter(&settings(None), &mut c.clone(), "r", true));
         assert_eq!(p.head.method.as_str(), "get");
         assert_eq!(p.head.version, Version::HTTP_11);
         assert_eq!(p.head.uri, "/proxy/r?q=1");
         assert_eq!(p.head.headers["via"], "1.0 edge");
         assert_eq!(p.head.headers["host"], "h");
-        assert!(p.via_http10);
+        assert!(!p.via_http10, "only looked at when an extension was fulfilled");
+    }
+
+    #[test]
+    fn without_keep_the_fields_move_and_accept_stays() {
+        let mut c = parts("GET", "/r", &[("accept", "application/problem+json"), ("x-a", "1")]);
+        let p = forward(filter(&settings(None), &mut c, "r", false));
+        assert_eq!(p.head.headers["x-a"], "1");
+        assert_eq!(c.headers.len(), 1);
+        assert_eq!(c.headers["accept"], "application/problem+json");
+    }
+
+    #[test]
+    fn p9_absolute_form_target_names_the_host() {
+        let c = parts("GET", "http://target.example:8080/proxy/r", &[("host", "other.example")]);
+        let p = forward(filter(&settings(None), &mut c.clone(), "r", true));
+        assert_eq!(p.head.headers["host"], "target.example:8080");
+        assert_eq!(p.head.uri, "/proxy/r");
     }
 
     #[test]
@@ -251,23 +295,23 @@ mod tests {
         let c = parts("GET", "/proxy/a/b?x", &[]);
         let mut s = settings(None);
         s.strip_prefix = true;
-        assert_eq!(forward(filter(&s, &c, "a/b")).head.uri, "/a/b?x");
-        assert_eq!(forward(filter(&s, &c, "")).head.uri, "/?x");
+        assert_eq!(forward(filter(&s, &mut c.clone(), "a/b", true)).head.uri, "/a/b?x");
+        assert_eq!(forward(filter(&s, &mut c.clone(), "", true)).head.uri, "/?x");
     }
 
     #[test]
     fn p4_loop_is_502() {
-        assert_eq!(refused(filter(&settings(None), &parts("GET", "/", &[("via", "1.1 x, 1.1 edge")]), "")), 502);
+        assert_eq!(refused(filter(&settings(None), &mut parts("GET", "/", &[("via", "1.1 x, 1.1 edge")]).clone(), "", true)), 502);
     }
 
     #[test]
     fn p5_max_forwards_for_options_and_trace_only() {
         let s = settings(None);
-        match filter(&s, &parts("OPTIONS", "/r", &[("max-forwards", "0")]), "r") {
+        match filter(&s, &mut parts("OPTIONS", "/r", &[("max-forwards", "0")]).clone(), "r", true) {
             Verdict::Answer(r) => assert_eq!(r.headers()["content-length"], "0"),
             _ => panic!("OPTIONS with Max-Forwards 0 is answered here"),
         }
-        match filter(&s, &parts("TRACE", "/r", &[("max-forwards", "0"), ("cookie", "s=1")]), "r") {
+        match filter(&s, &mut parts("TRACE", "/r", &[("max-forwards", "0"), ("cookie", "s=1")]).clone(), "r", true) {
             Verdict::Answer(r) => {
                 assert_eq!(r.headers()["content-type"], "message/http");
                 let Body::Full(b) = r.into_body() else { panic!() };
@@ -275,21 +319,21 @@ mod tests {
             }
             _ => panic!("TRACE with Max-Forwards 0 is answered here"),
         }
-        let p = forward(filter(&s, &parts("OPTIONS", "/r", &[("max-forwards", "3")]), "r"));
+        let p = forward(filter(&s, &mut parts("OPTIONS", "/r", &[("max-forwards", "3")]).clone(), "r", true));
         assert_eq!(p.head.headers["max-forwards"], "2");
-        let p = forward(filter(&s, &parts("OPTIONS", "/r", &[]), "r"));
+        let p = forward(filter(&s, &mut parts("OPTIONS", "/r", &[]).clone(), "r", true));
         assert!(p.head.headers.get("max-forwards").is_none());
-        let p = forward(filter(&s, &parts("GET", "/r", &[("max-forwards", "0")]), "r"));
+        let p = forward(filter(&s, &mut parts("GET", "/r", &[("max-forwards", "0")]).clone(), "r", true));
         assert_eq!(p.head.headers["max-forwards"], "0");
-        assert_eq!(refused(filter(&s, &parts("OPTIONS", "/r", &[("max-forwards", "x")]), "r")), 400);
+        assert_eq!(refused(filter(&s, &mut parts("OPTIONS", "/r", &[("max-forwards", "x")]).clone(), "r", true)), 400);
     }
 
     #[test]
     fn x9_c_man_is_501_without_the_framework() {
         let c = parts("M-GET", "/r", &[("c-man", "\"http://example.org/\""), ("connection", "C-Man")]);
-        assert_eq!(refused(filter(&settings(None), &c, "r")), 501);
+        assert_eq!(refused(filter(&settings(None), &mut c.clone(), "r", true)), 501);
         let c = parts("M-GET", "/r", &[("man", "\"http://example.org/e\"; ns=16"), ("16-foo", "x")]);
-        let p = forward(filter(&settings(None), &c, "r"));
+        let p = forward(filter(&settings(None), &mut c.clone(), "r", true));
         assert_eq!(p.head.method.as_str(), "M-GET");
         assert_eq!(p.head.headers["man"], "\"http://example.org/e\"; ns=16");
         assert_eq!(p.head.headers["16-foo"], "x");
@@ -298,11 +342,11 @@ mod tests {
     #[test]
     fn x3_c_opt_and_its_prefix_are_hop_by_hop() {
         let c = parts("GET", "/r", &[("c-opt", "\"http://x\"; ns=12"), ("12-a", "b"), ("connection", "C-Opt, 12-a")]);
-        let p = forward(filter(&settings(None), &c, "r"));
+        let p = forward(filter(&settings(None), &mut c.clone(), "r", true));
         assert!(p.head.headers.get("c-opt").is_none() && p.head.headers.get("12-a").is_none());
         // Unlisted: removed all the same.
         let c = parts("GET", "/r", &[("c-opt", "\"http://x\"; ns=12"), ("12-a", "b")]);
-        let p = forward(filter(&settings(None), &c, "r"));
+        let p = forward(filter(&settings(None), &mut c.clone(), "r", true));
         assert!(p.head.headers.get("c-opt").is_none() && p.head.headers.get("12-a").is_none());
     }
 
@@ -314,15 +358,15 @@ mod tests {
             "/soap",
             &[("man", "\"http://schemas.xmlsoap.org/soap/envelope/\"; ns=49"), ("49-soapaction", "\"urn:x#y\"")],
         );
-        let p = forward(filter(&settings(Some(&registry)), &c, "soap"));
+        let p = forward(filter(&settings(Some(&registry)), &mut c.clone(), "soap", true));
         assert_eq!(p.head.method, Method::POST);
         assert_eq!(p.head.headers["soapaction"], "\"urn:x#y\"");
         assert!(p.head.headers.get("man").is_none() && p.head.headers.get("49-soapaction").is_none());
         assert!(p.fulfilled.is_some_and(|f| f.end_to_end()));
         // Unsupported hop-by-hop extension: 510; malformed declaration: 400.
         let c = parts("M-POST", "/soap", &[("c-man", "\"urn:x-other\""), ("connection", "C-Man")]);
-        assert_eq!(refused(filter(&settings(Some(&registry)), &c, "soap")), 510);
+        assert_eq!(refused(filter(&settings(Some(&registry)), &mut c.clone(), "soap", true)), 510);
         let c = parts("M-POST", "/soap", &[("man", "not a declaration")]);
-        assert_eq!(refused(filter(&settings(Some(&registry)), &c, "soap")), 400);
+        assert_eq!(refused(filter(&settings(Some(&registry)), &mut c.clone(), "soap", true)), 400);
     }
 }

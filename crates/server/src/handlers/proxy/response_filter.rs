@@ -8,12 +8,12 @@ use http::header::DATE;
 use http::{response, Version};
 use methodical_extension::{mark_response, Fulfilled};
 
-use super::fields::{append_via, strip_hop_by_hop};
+use super::fields::{strip_hop_by_hop, Via};
 
 /// Filters an upstream response head in place.
-pub fn filter(parts: &mut response::Parts, via: &str, fulfilled: Option<&Fulfilled>, via_http10: bool) {
+pub fn filter(parts: &mut response::Parts, via: &Via, fulfilled: Option<&Fulfilled>, via_http10: bool) {
     strip_hop_by_hop(&mut parts.headers);
-    append_via(&mut parts.headers, parts.version, via);
+    via.append(&mut parts.headers, parts.version);
     if !parts.headers.contains_key(DATE) {
         parts.headers.insert(DATE, crate::date::now());
     }
@@ -43,7 +43,7 @@ mod tests {
             .body(())
             .unwrap()
             .into_parts();
-        filter(&mut parts, "edge", None, false);
+        filter(&mut parts, &Via::new("edge"), None, false);
         assert_eq!(parts.status, 299);
         for gone in ["x-b", "c-ext", "keep-alive", "connection"] {
             assert!(parts.headers.get(gone).is_none(), "{gone}");
@@ -57,7 +57,7 @@ mod tests {
     #[test]
     fn e3_upstream_date_is_kept() {
         let (mut parts, ()) = Response::builder().header("date", "Sun, 06 Nov 1994 08:49:37 GMT").body(()).unwrap().into_parts();
-        filter(&mut parts, "edge", None, false);
+        filter(&mut parts, &Via::new("edge"), None, false);
         assert_eq!(parts.headers["date"], "Sun, 06 Nov 1994 08:49:37 GMT");
     }
 }

@@ -12,8 +12,10 @@ use std::time::SystemTime;
 use bytes::{Bytes, BytesMut};
 use http::{request, response};
 use http_body::{Frame, SizeHint};
-use hyper::body::Incoming;
 use methodical_cache::{Cache, FlightOutcome, LeaderGuard, StoreOutcome};
+
+use super::upstream::UpstreamBody;
+use crate::body::BoxError;
 
 /// Everything needed to store the response once its content is complete.
 pub struct StoreJob {
@@ -46,7 +48,7 @@ type Storing = Pin<Box<dyn Future<Output = StoreOutcome> + Send>>;
 
 /// The upstream content, copied for the cache up to `limit` octets.
 pub struct TeeBody {
-    inner: Incoming,
+    inner: UpstreamBody,
     /// The piece not yet given to the client: released when the next one arrives, or
     /// after storing when the content ends.
     held: Option<Bytes>,
@@ -59,16 +61,16 @@ pub struct TeeBody {
 
 impl TeeBody {
     /// Wraps `inner`; `job` runs when it ends, unless more than `limit` octets came.
-    pub fn new(inner: Incoming, job: StoreJob, limit: u64) -> TeeBody {
+    pub fn new(inner: UpstreamBody, job: StoreJob, limit: u64) -> TeeBody {
         TeeBody { inner, held: None, copy: BytesMut::new(), limit, job: Some(job), storing: None, ended: false }
     }
 }
 
 impl http_body::Body for TeeBody {
     type Data = Bytes;
-    type Error = hyper::Error;
+    type Error = BoxError;
 
-    fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
+    fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
         let this = &mut *self;
         loop {
             if let Some(storing) = this.storing.as_mut() {
@@ -119,7 +121,7 @@ impl http_body::Body for TeeBody {
     }
 
     fn size_hint(&self) -> SizeHint {
-        let mut hint = self.inner.size_hint();
+        let mut hint = http_body::Body::size_hint(&self.inner);
         if let Some(held) = &self.held {
             let n = held.len() as u64;
             // Upper first: `set_lower` refuses a lower bound above the upper one.

@@ -8,6 +8,7 @@
 //! and only when the connection ended before a response head arrived.
 
 use std::error::Error as StdError;
+use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -161,11 +162,14 @@ impl Upstreams {
 
     /// The next upstream in turn that is not marked failed; when all are, the one whose
     /// mark ends first (a proxy with every upstream down still tries one).
-    fn pick(&self, tried: &[usize]) -> Option<usize> {
+    fn pick(&self, tried: &Tried) -> Option<usize> {
         let n = self.targets.len();
+        if n == 1 {
+            return (!tried.contains(0)).then_some(0);
+        }
         let start = self.next.fetch_add(1, Ordering::Relaxed);
         let now = self.now_ms();
-        let candidates = (0..n).map(|i| (start + i) % n).filter(|i| !tried.contains(i));
+        let candidates = (0..n).map(|i| (start + i) % n).filter(|i| !tried.contains(*i));
         let mut fallback: Option<(u64, usize)> = None;
         for i in candidates {
             let until = self.targets[i].failed_until.load(Ordering::Relaxed);
@@ -192,10 +196,10 @@ impl Upstreams {
     }
 
     /// The absolute URI of `path_and_query` on upstream `i`.
-    fn uri(&self, i: usize, path_and_query: &str) -> Result<Uri, UpstreamError> {
+    fn uri(&self, i: usize, path_and_query: &PathAndQuery) -> Result<Uri, UpstreamError> {
         let t = &self.targets[i];
         let pq = if t.base_path.is_empty() {
-            PathAndQuery::try_from(path_and_query)
+            Ok(path_and_query.clone())
         } else {
             PathAndQuery::try_from(format!("{}{path_and_query}", t.base_path))
         };
@@ -210,24 +214,22 @@ impl Upstreams {
 
     /// Sends `head` (its URI holds only the path and query to request) with `body` and
     /// waits for the response head. `replayable`: the method may be sent again after a
-    /// failure once it was sent (GET, HEAD).
-    pub async fn send(&self, head: request::Parts, body: RequestBody, replayable: bool) -> Result<Response<Incoming>, UpstreamError> {
-        let path_and_query = head.uri.path_and_query().map_or("/", PathAndQuery::as_str).to_string();
+    /// failure once it was sent (GET, HEAD). The response content fails when upstream
+    /// pauses longer than `response_timeout` between two pieces.
+    pub async fn send(&self, head: request::Parts, body: RequestBody, replayable: bool) -> Result<Response<UpstreamBody>, UpstreamError> {
+        let path_and_query = head.uri.path_and_query().cloned().unwrap_or_else(|| PathAndQuery::from_static("/"));
         let has_content = !http_body::Body::is_end_stream(&body);
         let slot = BodySlot::new(body);
-        let mut tried = Vec::new();
+        let mut tried = Tried::default();
         let mut replayed = false;
         let mut again: Option<usize> = None;
         loop {
             let Some(i) = again.take().or_else(|| self.pick(&tried)) else {
                 // Every upstream was tried and refused the connection.
-                let last = tried.last().copied().unwrap_or(0);
+                let last = tried.last.unwrap_or(0);
                 return Err(UpstreamError::Connect { upstream: self.targets[last].authority.to_string(), reason: "no upstream accepted a connection".into() });
             };
-            if !tried.contains(&i) {
-                tried.push(i);
-            }
-            let upstream = self.targets[i].authority.to_string();
+            tried.add(i);
             let mut req = Request::from_parts(head.clone(), slot.body());
             *req.uri_mut() = self.uri(i, &path_and_query)?;
             let client = if replayed { &self.fresh } else { &self.pooled };
@@ -235,14 +237,16 @@ impl Upstreams {
             let err = match result {
                 Ok(Ok(resp)) => {
                     self.mark_ok(i);
-                    return Ok(resp);
+                    let idle = self.response_timeout;
+                    return Ok(resp.map(|inner| UpstreamBody { inner, idle, timer: None }));
                 }
                 Ok(Err(e)) => e,
                 Err(_) => {
                     self.mark_failed(i);
-                    return Err(UpstreamError::Timeout { upstream, after: self.response_timeout });
+                    return Err(UpstreamError::Timeout { upstream: self.targets[i].authority.to_string(), after: self.response_timeout });
                 }
             };
+            let upstream = self.targets[i].authority.to_string();
             if let Some(body_err) = find_source::<BodyError>(&err) {
                 return Err(UpstreamError::ClientBody(body_err.to_string()));
             }
@@ -251,7 +255,7 @@ impl Upstreams {
                 let timed_out = find_source::<std::io::Error>(&err).is_some_and(|e| e.kind() == std::io::ErrorKind::TimedOut);
                 // Nothing was sent: another upstream may take the request, content and all,
                 // provided its content was never read.
-                if slot.intact() && tried.len() < self.targets.len() {
+                if slot.intact() && tried.count < self.targets.len() {
                     continue;
                 }
                 return Err(if timed_out {
@@ -270,6 +274,31 @@ impl Upstreams {
             }
             return Err(UpstreamError::Invalid { upstream, reason: describe(&err) });
         }
+    }
+}
+
+/// The upstreams one request has tried.
+#[derive(Default)]
+struct Tried {
+    /// Indexes below 128 (a route with more upstreams retries a few more times at most).
+    mask: u128,
+    count: usize,
+    last: Option<usize>,
+}
+
+impl Tried {
+    fn add(&mut self, i: usize) {
+        if !self.contains(i) {
+            self.count += 1;
+        }
+        if i < 128 {
+            self.mask |= 1 << i;
+        }
+        self.last = Some(i);
+    }
+
+    fn contains(&self, i: usize) -> bool {
+        i < 128 && self.mask & (1 << i) != 0
     }
 }
 
@@ -296,20 +325,70 @@ fn find_source<'e, T: StdError + 'static>(err: &'e (dyn StdError + 'static)) -> 
     None
 }
 
+/// A response's content as it arrives from upstream, failing when upstream pauses longer
+/// than the response timeout between two pieces (a stalled upstream must not hold the
+/// client connection forever; the client then sees the connection end).
+pub struct UpstreamBody {
+    inner: Incoming,
+    idle: Duration,
+    /// Armed the first time the content is not ready, re-armed after every piece.
+    timer: Option<Pin<Box<tokio::time::Sleep>>>,
+}
+
+/// Upstream stopped sending in the middle of a response.
+#[derive(Debug, thiserror::Error)]
+#[error("the upstream sent nothing for {0:?} in the middle of a response")]
+pub struct Stalled(Duration);
+
+impl http_body::Body for UpstreamBody {
+    type Data = Bytes;
+    type Error = crate::body::BoxError;
+
+    fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        let this = &mut *self;
+        match Pin::new(&mut this.inner).poll_frame(cx) {
+            Poll::Ready(Some(Ok(frame))) => {
+                if let Some(timer) = this.timer.as_mut() {
+                    timer.as_mut().reset(tokio::time::Instant::now() + this.idle);
+                }
+                Poll::Ready(Some(Ok(frame)))
+            }
+            Poll::Ready(Some(Err(e))) => Poll::Ready(Some(Err(e.into()))),
+            Poll::Ready(None) => Poll::Ready(None),
+            Poll::Pending => {
+                let idle = this.idle;
+                let timer = this.timer.get_or_insert_with(|| Box::pin(tokio::time::sleep(idle)));
+                match timer.as_mut().poll(cx) {
+                    Poll::Ready(()) => Poll::Ready(Some(Err(Box::new(Stalled(idle))))),
+                    Poll::Pending => Poll::Pending,
+                }
+            }
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
+
 /// Holds the client's request content until the upstream connection first reads it, so a
 /// request whose connection could not be made can go to another upstream with its content.
+/// A request without content needs no holder.
 #[derive(Clone)]
 struct BodySlot {
-    slot: Arc<Mutex<Option<RequestBody>>>,
-    end_stream: bool,
+    slot: Option<Arc<Mutex<Option<RequestBody>>>>,
     hint: SizeHint,
 }
 
 impl BodySlot {
     fn new(body: RequestBody) -> BodySlot {
-        let end_stream = http_body::Body::is_end_stream(&body);
         let hint = http_body::Body::size_hint(&body);
-        BodySlot { slot: Arc::new(Mutex::new(Some(body))), end_stream, hint }
+        let slot = (!http_body::Body::is_end_stream(&body)).then(|| Arc::new(Mutex::new(Some(body))));
+        BodySlot { slot, hint }
     }
 
     /// A body for one attempt.
@@ -319,7 +398,10 @@ impl BodySlot {
 
     /// The content was not read by any attempt.
     fn intact(&self) -> bool {
-        self.end_stream || self.slot.lock().map(|s| s.is_some()).unwrap_or(false)
+        match &self.slot {
+            None => true,
+            Some(s) => s.lock().map(|s| s.is_some()).unwrap_or(false),
+        }
     }
 }
 
@@ -333,17 +415,18 @@ impl http_body::Body for ForwardBody {
     type Data = Bytes;
     type Error = BodyError;
 
-    fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, BodyError>>> {
-        if self.taken.is_none() {
-            let taken = self.slot.slot.lock().ok().and_then(|mut s| s.take());
-            match taken {
-                Some(b) => self.taken = Some(b),
+    fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, BodyError>>> {
+        let this = self.get_mut();
+        if this.taken.is_none() {
+            let Some(slot) = &this.slot.slot else { return Poll::Ready(None) };
+            match slot.lock().ok().and_then(|mut s| s.take()) {
+                Some(b) => this.taken = Some(b),
                 // Another attempt already read it (cannot happen: attempts are sequential
                 // and a read body is never offered again).
                 None => return Poll::Ready(Some(Err(BodyError::Incomplete))),
             }
         }
-        match self.taken.as_mut() {
+        match this.taken.as_mut() {
             Some(b) => Pin::new(b).poll_frame(cx),
             None => Poll::Ready(None),
         }
@@ -352,7 +435,7 @@ impl http_body::Body for ForwardBody {
     fn is_end_stream(&self) -> bool {
         match &self.taken {
             Some(b) => b.is_end_stream(),
-            None => self.slot.end_stream,
+            None => self.slot.slot.is_none(),
         }
     }
 
