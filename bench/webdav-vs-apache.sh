@@ -20,14 +20,21 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-10}
 CONNS=${CONNS:-50}
-PORT_M=${PORT_M:-18410}
-PORT_A=${PORT_A:-18400}
+PORT_M=${PORT_M:-18481}
+PORT_A=${PORT_A:-18480}
 OUT=bench/out/webdav-$(date +%Y%m%d-%H%M%S)
 mkdir -p "$OUT"
 
 command -v wrk >/dev/null || { echo "needs wrk (apt-get install wrk)"; exit 2; }
 [[ -x /usr/sbin/apache2 ]] || { echo "needs Apache (apt-get install apache2)"; exit 2; }
 grep -q '^HEADER=' bench/compare.sh || { echo "needs bench/compare.sh with HEADER support"; exit 2; }
+
+for port in "$PORT_M" "$PORT_A"; do
+    if ss -ltn "sport = :$port" | grep -q LISTEN; then
+        echo "port $port is taken (another benchmark?): set PORT_M / PORT_A"
+        exit 2
+    fi
+done
 
 cargo build --release --quiet --bin methodical
 BIN=${CARGO_TARGET_DIR:-$PWD/target}/release/methodical
