@@ -118,7 +118,7 @@ fn cached_then(method_line: &str, status: &str) -> (Upstream, Server) {
     let u = Upstream::start(move |r| if r.method == "GET" { Reply::ok(&[("Cache-Control", "max-age=60")], b"ok") } else { Reply::new(&status, &[], b"") });
     let s = start(&u);
     get(&s, "/proxy/c");
-    assert_eq!(get(&s, "/proxy/c").header("age").is_some(), true, "stored");
+    assert!(get(&s, "/proxy/c").header("age").is_some(), "stored");
     let r = s.req(method_line);
     assert!(r.status >= 200);
     (u, s)

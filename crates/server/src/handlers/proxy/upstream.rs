@@ -442,7 +442,7 @@ impl http_body::Body for ForwardBody {
     fn size_hint(&self) -> SizeHint {
         match &self.taken {
             Some(b) => b.size_hint(),
-            None => self.slot.hint.clone(),
+            None => self.slot.hint,
         }
     }
 }
