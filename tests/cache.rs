@@ -523,6 +523,35 @@ fn uncacheable_uri_is_not_serialised_by_collapsing() {
     assert_eq!(u.count(), 6);
 }
 
+#[test]
+fn disk_tier_keeps_responses_across_restarts() {
+    let u = Upstream::cacheable();
+    let disk = tempfile::tempdir().unwrap();
+    let config = format!(
+        r#"
+[cache]
+memory = "16MiB"
+disk = {{ path = "{}", size = "64MiB" }}
+
+[[route]]
+prefix = "/"
+proxy = {{ upstream = "{}", cache = true }}
+"#,
+        disk.path().display(),
+        u.url()
+    );
+    {
+        let s = Server::start(&config, &[]);
+        get(&s, "/kept");
+        assert!(get(&s, "/kept").header("age").is_some());
+    }
+    let s = Server::start(&config, &[]);
+    let r = get(&s, "/kept");
+    assert_eq!(r.body, b"ok");
+    assert!(r.header("cache-status").is_some_and(|c| c.contains("hit")), "served from the disk tier after a restart: {:?}", r.header("cache-status"));
+    assert_eq!(u.count(), 1);
+}
+
 /// The load test of the issue: 200 concurrent clients on 50 keys with a slow upstream; the
 /// upstream sees one request per key per freshness period.
 #[test]
