@@ -327,6 +327,31 @@ fn t36_p11_head_with_content_length_and_no_body_comes_back_at_once() {
 }
 
 #[test]
+fn p11_e2_204_and_304_end_at_the_head() {
+    let u = Upstream::start(|r| {
+        if r.target.ends_with("nc") {
+            Reply::Raw(b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\nX-A: 1\r\n\r\n".to_vec())
+        } else {
+            Reply::Raw(b"HTTP/1.1 304 Not Modified\r\nETag: \"e\"\r\nContent-Length: 1000\r\n\r\n".to_vec())
+        }
+    });
+    let s = start(&u);
+    let mut c = s.connect();
+    let started = Instant::now();
+    c.send(&crlf("DELETE /proxy/nc HTTP/1.1\n"));
+    let r = c.response(false);
+    assert_eq!(r.status, 204);
+    assert!(r.header("content-length").is_none() && r.header("transfer-encoding").is_none(), "E-2: {:?}", r.headers);
+    c.send(&crlf("GET /proxy/nm HTTP/1.1\nIf-None-Match: \"e\"\n"));
+    let r = c.response(false);
+    assert_eq!(r.status, 304);
+    assert!(!r.closed);
+    assert!(started.elapsed() < Duration::from_millis(900), "no waiting for bodies that cannot come");
+    c.send(&crlf("GET /proxy/nc HTTP/1.1\n"));
+    assert_eq!(c.response(false).status, 204, "the connection is still usable");
+}
+
+#[test]
 fn p11_head_without_upstream_length_claims_none() {
     let u = Upstream::start(|_| Reply::Raw(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec()));
     let s = start(&u);
