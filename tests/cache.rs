@@ -178,6 +178,24 @@ fn c10_location_and_content_location_of_the_same_origin_are_invalidated() {
 }
 
 #[test]
+fn c10_move_invalidates_its_destination_of_the_same_origin() {
+    let u = Upstream::start(|r| match r.method.as_str() {
+        "GET" => Reply::ok(&[("Cache-Control", "max-age=60")], r.target.as_bytes()),
+        _ => Reply::new("201 Created", &[], b""),
+    });
+    let s = start(&u);
+    for p in ["/proxy/src", "/proxy/dst", "/proxy/far"] {
+        get(&s, p);
+    }
+    s.req("MOVE /proxy/src HTTP/1.1\nDestination: http://test/proxy/dst\n");
+    s.req("COPY /proxy/src HTTP/1.1\nDestination: http://elsewhere.example/proxy/far\n");
+    let before = u.count();
+    assert!(get(&s, "/proxy/dst").header("age").is_none(), "Destination invalidated");
+    assert!(get(&s, "/proxy/far").header("age").is_some(), "another origin's Destination is not");
+    assert_eq!(u.count(), before + 1);
+}
+
+#[test]
 fn t43_c1_unknown_method_responses_are_never_stored() {
     let u = Upstream::cacheable();
     let s = start(&u);
