@@ -300,6 +300,8 @@ fn respond_routes_compress_too() {
     assert_eq!(raw.header("content-length"), Some(raw.body.len().to_string().as_str()), "in memory: exact length");
     let head = curl(&s.url("/x"), &["-I", "-H", "Accept-Encoding: zstd"]);
     assert_eq!(head.header("content-encoding"), Some("zstd"));
+    assert_eq!(head.header("content-length"), raw.header("content-length"), "HEAD: the headers of GET");
+    assert_eq!(head.header("etag"), raw.header("etag"));
     let plain = curl(&s.url("/x"), &[]);
     assert_eq!(plain.header("content-encoding"), None);
     assert!(plain.vary_has_accept_encoding());
@@ -356,6 +358,11 @@ fn proxied_responses_compress_unless_already_encoded() {
     }
     // What the upstream sent the client asked for: the client's Accept-Encoding.
     assert_eq!(up.last().header("accept-encoding"), Some("zstd"));
+    let head = curl(&s.url("/page"), &["-I", "-H", "Accept-Encoding: gzip"]);
+    assert_eq!(head.status, 200);
+    assert_eq!(head.header("content-encoding"), Some("gzip"), "HEAD through the proxy: GET's header fields");
+    assert_eq!(head.header("content-length"), None, "GET's compressed length is not known, so none is sent");
+    assert!(head.vary_has_accept_encoding());
     // Revalidation with the weak tag through the origin: 304 with the weak tag again.
     let revalidated = curl(&s.url("/page"), &["-H", "Accept-Encoding: gzip", "-H", "If-None-Match: W/\"up-1\""]);
     assert_eq!(revalidated.status, 304);

@@ -203,6 +203,11 @@ impl AcceptEncoding {
         }
     }
 
+    /// Whether the client accepts `coding` at all (q > 0, by name or through `*`).
+    pub fn accepts(&self, coding: Coding) -> bool {
+        self.present && self.codings[coding.index()].or(self.any).is_some_and(|q| q > 0)
+    }
+
     /// Whether some coding could be chosen if every coding were available.
     pub fn wants_some_coding(&self) -> bool {
         self.choose(|_| true).is_some()
@@ -474,7 +479,12 @@ impl Negotiation {
             return resp;
         }
         let declared = headers.get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<u64>().ok());
-        let length = if self.head { declared } else { resp.body().exact_len().or(declared) };
+        // A proxied HEAD has no body but the GET's Content-Length; a `respond` HEAD still
+        // carries the body GET would send (the pipeline drops it later).
+        let length = match resp.body() {
+            Body::Empty if self.head => declared,
+            body => body.exact_len().or(declared),
+        };
         if length.is_some_and(|n| n < MIN_LENGTH) {
             return resp;
         }
@@ -490,7 +500,8 @@ impl Negotiation {
         weaken_etag(headers);
         let body = std::mem::take(resp.body_mut());
         let encoded = match body {
-            _ if self.head => unknown_length(),
+            // The GET's length is not known here, and none must be made up from an empty body.
+            Body::Empty if self.head => unknown_length(),
             Body::Full(data) => match encode(coding, Effort::PerResponse, data.clone()).await {
                 Ok(encoded) => Body::Full(encoded),
                 Err(e) => {
@@ -581,6 +592,9 @@ mod tests {
         assert_eq!(ae("gzip;q=bogus, br").choose(all), Some(Coding::Brotli), "unreadable weight ignored");
         assert_eq!(ae("gzip;q=1.5").choose(all), None);
         assert_eq!(ae("br, gzip").choose(|c| c == Coding::Gzip), Some(Coding::Gzip), "only what is available");
+        assert!(ae("gzip, *;q=0").accepts(Coding::Gzip) && !ae("gzip, *;q=0").accepts(Coding::Brotli));
+        assert!(ae("*").accepts(Coding::Zstd) && !ae("br;q=0, *").accepts(Coding::Brotli));
+        assert!(!AcceptEncoding::parse(&HeaderMap::new()).accepts(Coding::Gzip));
     }
 
     #[test]

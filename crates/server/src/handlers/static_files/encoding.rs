@@ -39,10 +39,18 @@ impl Offer {
     /// What `entry` (the file at `relative`) offers: a sidecar that is not older than the
     /// file wins; otherwise the server compresses text-like content of at least
     /// [`compress::MIN_LENGTH`] octets.
-    pub async fn of(cache: &FileCache, root: &Root, relative: &str, entry: &Entry) -> Offer {
+    ///
+    /// Sidecars are looked for only for the codings the client `accepts`, or all of them
+    /// when the file is not compressible, since then only a sidecar makes the response vary.
+    /// A coding not looked for counts as offered: that is all [`Offer::is_empty`] needs of it.
+    pub async fn of(cache: &FileCache, root: &Root, relative: &str, entry: &Entry, accepts: impl Fn(Coding) -> bool) -> Offer {
         let compressible = entry.validators.len >= compress::MIN_LENGTH && compress::compressible(&entry.content_type);
         let mut offer = Offer::default();
         for coding in Coding::PREFERENCE {
+            if compressible && !accepts(coding) {
+                offer.sources[coding.index()] = Some(Source::Compress);
+                continue;
+            }
             let name = format!("{relative}{}", coding.sidecar_suffix());
             let sidecar = Resolved { path: root.dir().join(&name), relative: name, trailing_slash: false };
             let source = match cache.lookup_optional(root, &sidecar).await {

@@ -146,11 +146,12 @@ impl StaticHandler {
         if !self.compress {
             return file_response(parts, entry, false);
         }
-        let mut offer = Offer::of(&self.cache, &self.root, relative, entry).await;
+        let accept = AcceptEncoding::parse(&parts.headers);
+        let mut offer = Offer::of(&self.cache, &self.root, relative, entry, |c| accept.accepts(c)).await;
         if offer.is_empty() {
             return file_response(parts, entry, false);
         }
-        let chosen = if parts.headers.contains_key(RANGE) { None } else { AcceptEncoding::parse(&parts.headers).choose(|c| offer.has(c)) };
+        let chosen = if parts.headers.contains_key(RANGE) { None } else { accept.choose(|c| offer.has(c)) };
         match chosen.and_then(|c| Some((c, offer.take(c)?))) {
             Some((coding, source)) => encoding::respond(parts, entry, coding, source).await,
             // `Vary` on the identity too: a cache must not hand it to a client that takes br.
