@@ -497,7 +497,11 @@ impl PassMarks {
     }
 
     fn mark(&self, key: &str) {
-        self.marks.insert(key.to_owned(), std::time::Instant::now() + PASS_FOR);
+        let now = std::time::Instant::now();
+        // Renewed only when it ran out: an unstorable URI under load is marked once per period.
+        if !self.marks.get(key).is_some_and(|until| until > now) {
+            self.marks.insert(key.to_owned(), now + PASS_FOR);
+        }
     }
 
     fn clear(&self, key: &str) {
