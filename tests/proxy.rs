@@ -416,6 +416,22 @@ fn request_content_is_streamed_upstream_exactly() {
 }
 
 #[test]
+fn e10_response_timeout_runs_from_the_end_of_a_slow_upload() {
+    let u = Upstream::start(|r| Reply::ok(&[], format!("got {}", r.body.len()).as_bytes()));
+    let s = start(&u);
+    let mut c = s.connect();
+    c.send(b"PUT /proxy/slow HTTP/1.1\r\nHost: test\r\nContent-Length: 6\r\n\r\nab");
+    // The upload takes longer than the route's 1 s response_timeout, yet keeps moving.
+    for piece in [b"cd", b"ef"] {
+        std::thread::sleep(Duration::from_millis(700));
+        c.send(piece);
+    }
+    let r = c.response(false);
+    assert_eq!(r.status, 200, "{:?}", r.text());
+    assert_eq!(r.body, b"got 6");
+}
+
+#[test]
 fn p10_expect_100_continue_is_answered_then_content_flows() {
     let u = Upstream::start(|r| Reply::ok(&[], format!("got {}", r.body.len()).as_bytes()));
     let s = start(&u);

@@ -212,6 +212,25 @@ impl Upstreams {
             .map_err(|e| UpstreamError::Invalid { upstream: t.authority.to_string(), reason: format!("cannot build the upstream target: {e}") })
     }
 
+    /// Waits for a response head. The response timeout runs from the last piece of request
+    /// content sent (from the start when there is none): a long upload is not an upstream
+    /// that fails to answer.
+    async fn await_head<F: Future>(&self, fut: F, slot: &BodySlot) -> Result<F::Output, tokio::time::error::Elapsed> {
+        let mut fut = std::pin::pin!(fut);
+        let mut deadline = tokio::time::Instant::now() + self.response_timeout;
+        loop {
+            match tokio::time::timeout_at(deadline, &mut fut).await {
+                Ok(out) => return Ok(out),
+                Err(elapsed) => match slot.last_progress() {
+                    Some(at) if at + self.response_timeout > std::time::Instant::now() => {
+                        deadline = tokio::time::Instant::from_std(at + self.response_timeout);
+                    }
+                    _ => return Err(elapsed),
+                },
+            }
+        }
+    }
+
     /// Sends `head` (its URI holds only the path and query to request) with `body` and
     /// waits for the response head. `replayable`: the method may be sent again after a
     /// failure once it was sent (GET, HEAD). The response content fails when upstream
@@ -233,7 +252,7 @@ impl Upstreams {
             let mut req = Request::from_parts(head.clone(), slot.body());
             *req.uri_mut() = self.uri(i, &path_and_query)?;
             let client = if replayed { &self.fresh } else { &self.pooled };
-            let result = tokio::time::timeout(self.response_timeout, client.request(req)).await;
+            let result = self.await_head(client.request(req), &slot).await;
             let err = match result {
                 Ok(Ok(resp)) => {
                     self.mark_ok(i);
@@ -382,13 +401,32 @@ impl http_body::Body for UpstreamBody {
 struct BodySlot {
     slot: Option<Arc<Mutex<Option<RequestBody>>>>,
     hint: SizeHint,
+    /// When the last piece of content was handed to the upstream connection, in
+    /// milliseconds after `epoch` (0: none yet).
+    progress: Option<Arc<AtomicU64>>,
+    epoch: Instant,
 }
 
 impl BodySlot {
     fn new(body: RequestBody) -> BodySlot {
         let hint = http_body::Body::size_hint(&body);
-        let slot = (!http_body::Body::is_end_stream(&body)).then(|| Arc::new(Mutex::new(Some(body))));
-        BodySlot { slot, hint }
+        let has_content = !http_body::Body::is_end_stream(&body);
+        let slot = has_content.then(|| Arc::new(Mutex::new(Some(body))));
+        let progress = has_content.then(|| Arc::new(AtomicU64::new(0)));
+        BodySlot { slot, hint, progress, epoch: Instant::now() }
+    }
+
+    /// Records that a piece of content (or its end) went upstream.
+    fn note_progress(&self) {
+        if let Some(p) = &self.progress {
+            p.store(self.epoch.elapsed().as_millis() as u64 + 1, Ordering::Relaxed);
+        }
+    }
+
+    /// When content last went upstream.
+    fn last_progress(&self) -> Option<Instant> {
+        let ms = self.progress.as_ref()?.load(Ordering::Relaxed);
+        (ms > 0).then(|| self.epoch + Duration::from_millis(ms - 1))
     }
 
     /// A body for one attempt.
@@ -426,10 +464,14 @@ impl http_body::Body for ForwardBody {
                 None => return Poll::Ready(Some(Err(BodyError::Incomplete))),
             }
         }
-        match this.taken.as_mut() {
+        let polled = match this.taken.as_mut() {
             Some(b) => Pin::new(b).poll_frame(cx),
             None => Poll::Ready(None),
+        };
+        if polled.is_ready() {
+            this.slot.note_progress();
         }
+        polled
     }
 
     fn is_end_stream(&self) -> bool {
