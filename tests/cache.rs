@@ -570,6 +570,31 @@ proxy = {{ upstream = "{}", cache = true }}
     assert_eq!(u.count(), 1);
 }
 
+#[test]
+fn reload_with_the_same_cache_settings_keeps_stored_responses() {
+    let u = Upstream::cacheable();
+    let s = start(&u);
+    get(&s, "/proxy/r1");
+    assert!(get(&s, "/proxy/r1").header("age").is_some());
+    // A new route shows that the reload happened; [cache] stays as it was.
+    let mut config = std::fs::read_to_string(s.path("methodical.toml")).unwrap();
+    config.push_str("\n[[route]]\nprefix = \"/reloaded\"\nrespond = { status = 200, body = \"new\" }\n");
+    std::fs::write(s.path("methodical.toml"), config).unwrap();
+    s.signal(libc::SIGHUP);
+    let mut reloaded = false;
+    for _ in 0..50 {
+        std::thread::sleep(Duration::from_millis(100));
+        if get(&s, "/reloaded").status == 200 {
+            reloaded = true;
+            break;
+        }
+    }
+    assert!(reloaded, "the configuration was reloaded");
+    let r = get(&s, "/proxy/r1");
+    assert!(r.header("cache-status").is_some_and(|c| c.contains("hit")), "{:?}", r.header("cache-status"));
+    assert_eq!(u.count(), 1);
+}
+
 /// The load test of the issue: 200 concurrent clients on 50 keys with a slow upstream; the
 /// upstream sees one request per key per freshness period.
 #[test]

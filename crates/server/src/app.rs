@@ -109,7 +109,14 @@ impl App {
     }
 }
 
-/// The shared cache of the proxy routes, built from `[cache]` when some route caches.
+/// The cache the running configuration uses, so that a reload with the same `[cache]`
+/// settings keeps it: stored responses survive, and the disk folder is never opened by two
+/// caches at once. Weak, so a configuration without a cache lets it go.
+static CURRENT_CACHE: std::sync::Mutex<Option<(methodical_cache::CacheConfig, std::sync::Weak<methodical_cache::Cache>)>> =
+    std::sync::Mutex::new(None);
+
+/// The shared cache of the proxy routes, built from `[cache]` when some route caches (or
+/// purges), or the running one when its settings did not change.
 ///
 /// The disk tier is opened (and its index rebuilt) on a runtime of its own, so that this
 /// works inside and outside the server's runtime; the stores only use whichever runtime
@@ -126,20 +133,34 @@ fn shared_cache(config: &Config) -> Result<Option<Arc<methodical_cache::Cache>>,
         max_object_size: settings.max_object,
         ..methodical_cache::CacheConfig::default()
     };
-    if cache_config.disk.is_none() {
-        return Ok(Some(Arc::new(methodical_cache::Cache::memory_only(cache_config))));
+    let mut current = CURRENT_CACHE.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((running, weak)) = current.as_ref() {
+        if *running == cache_config {
+            if let Some(cache) = weak.upgrade() {
+                return Ok(Some(cache));
+            }
+        }
     }
-    let opened = std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-        rt.block_on(methodical_cache::Cache::open(cache_config)).map_err(|e| std::io::Error::other(e.to_string()))
-    })
-    .join()
-    .map_err(|_| ConfigError::new("opening the disk cache failed unexpectedly"))?;
-    match opened {
-        Ok(cache) => Ok(Some(Arc::new(cache))),
-        Err(e) => Err(ConfigError::new(format!("the disk cache cannot be opened: {e}"))
-            .help("check that the folder of `[cache] disk` exists or can be created and is writable")),
-    }
+    let cache = if cache_config.disk.is_none() {
+        Arc::new(methodical_cache::Cache::memory_only(cache_config.clone()))
+    } else {
+        let to_open = cache_config.clone();
+        let opened = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+            rt.block_on(methodical_cache::Cache::open(to_open)).map_err(|e| std::io::Error::other(e.to_string()))
+        })
+        .join()
+        .map_err(|_| ConfigError::new("opening the disk cache failed unexpectedly"))?;
+        match opened {
+            Ok(cache) => Arc::new(cache),
+            Err(e) => {
+                return Err(ConfigError::new(format!("the disk cache cannot be opened: {e}"))
+                    .help("check that the folder of `[cache] disk` exists or can be created and is writable"))
+            }
+        }
+    };
+    *current = Some((cache_config, Arc::downgrade(&cache)));
+    Ok(Some(cache))
 }
 
 /// The access rule of a route: its `auth` table, or for WebDAV without one, writes for
