@@ -62,6 +62,8 @@ cat >"$WORK/methodical.toml" <<EOF
 listen = ["127.0.0.1:$PORT_M"]
 [log]
 format = "off"
+[limits]
+max_connections_per_ip = 100000
 [[route]]
 prefix = "/"
 static = { root = "$WORK/www" }

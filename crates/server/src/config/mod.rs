@@ -93,7 +93,7 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Limits {
-        Limits { h1: H1Config::default(), shutdown_grace: Duration::from_secs(30), max_connections: 10_000, max_connections_per_ip: 256 }
+        Limits { h1: H1Config::default(), shutdown_grace: Duration::from_secs(30), max_connections: 10_000, max_connections_per_ip: 1024 }
     }
 }
 
