@@ -29,6 +29,8 @@ pub struct Route {
     pub access: Option<AccessRule>,
     /// RFC 2774 extensions an origin route implements (gateways keep their own).
     pub extensions: Option<methodical_extension::Registry>,
+    /// The route's metric handles.
+    pub metrics: crate::metrics::RouteMetrics,
     /// `compress = true`: content codings by `Accept-Encoding`.
     pub compress: bool,
 }
@@ -51,6 +53,8 @@ pub struct App {
     pub(crate) log: AccessLog,
     pub(crate) auth: Arc<Authenticator>,
     pub(crate) metrics: Arc<Metrics>,
+    /// Metric handles for requests no route answered.
+    pub(crate) unrouted_metrics: crate::metrics::RouteMetrics,
 }
 
 impl App {
@@ -91,11 +95,13 @@ impl App {
                 max_body: rc.max_body,
                 access,
                 extensions,
+                metrics: metrics.route(&rc.prefix),
                 compress: rc.compress,
             });
         }
         let auth = Authenticator::new(&config.users);
-        Ok(App { config, routes, router, table: table.build(), errors, log, auth, metrics })
+        let unrouted_metrics = metrics.route("-");
+        Ok(App { config, routes, router, table: table.build(), errors, log, auth, metrics, unrouted_metrics })
     }
 
     /// The method table.

@@ -42,6 +42,47 @@ struct MethodLabel {
 
 type HistogramFamily = Family<RouteLabel, Histogram, fn() -> Histogram>;
 
+/// Metric handles of one route; see [`Metrics::route`].
+pub struct RouteMetrics {
+    route: String,
+    duration: Histogram,
+    bytes: Counter,
+    requests: Family<RequestLabels, Counter>,
+    /// (method class, status) → counter, filled on first use.
+    by_status: Mutex<Vec<(&'static str, u16, Counter)>>,
+}
+
+impl RouteMetrics {
+    /// Records one answered request (`method_class` from [`method_class`], or `invalid` for
+    /// a request that could not be parsed).
+    pub fn request(&self, method_class: &'static str, status: u16, duration: Duration, bytes: Option<u64>) {
+        {
+            let mut by_status = self.by_status.lock().unwrap_or_else(|e| e.into_inner());
+            match by_status.iter().find(|(c, s, _)| *c == method_class && *s == status) {
+                Some((_, _, counter)) => {
+                    counter.inc();
+                }
+                None => {
+                    let labels = RequestLabels { route: self.route.clone(), method_class: method_class.to_string(), status };
+                    let counter = self.requests.get_or_create(&labels).clone();
+                    counter.inc();
+                    by_status.push((method_class, status, counter));
+                }
+            }
+        }
+        self.duration.observe(duration.as_secs_f64());
+        if let Some(b) = bytes {
+            self.bytes.inc_by(b);
+        }
+    }
+}
+
+impl std::fmt::Debug for RouteMetrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "RouteMetrics({})", self.route)
+    }
+}
+
 /// Every metric the server keeps. One per process; survives configuration reloads.
 pub struct Metrics {
     registry: Registry,
@@ -106,17 +147,16 @@ impl Metrics {
         }
     }
 
-    /// Records one answered request (`method_class` from [`method_class`], or `invalid` for a
-    /// request that could not be parsed).
-    pub fn request(&self, route: &str, method_class: &str, status: u16, duration: Duration, bytes: Option<u64>) {
-        let route = route.to_string();
-        self.requests
-            .get_or_create(&RequestLabels { route: route.clone(), method_class: method_class.to_string(), status })
-            .inc();
-        let label = RouteLabel { route };
-        self.duration.get_or_create(&label).observe(duration.as_secs_f64());
-        if let Some(b) = bytes {
-            self.bytes.get_or_create(&label).inc_by(b);
+    /// The metric handles of one route (`-` for requests no route answered), made once per
+    /// configuration so recording a request allocates nothing.
+    pub fn route(&self, route: &str) -> RouteMetrics {
+        let label = RouteLabel { route: route.to_string() };
+        RouteMetrics {
+            route: route.to_string(),
+            duration: self.duration.get_or_create(&label).clone(),
+            bytes: self.bytes.get_or_create(&label).clone(),
+            requests: self.requests.clone(),
+            by_status: Mutex::new(Vec::new()),
         }
     }
 

@@ -87,7 +87,8 @@ impl App {
         let status = resp.status().as_u16();
         let prefix = route.map_or("-", |i| self.routes[i].prefix.as_str());
         let bytes = if seen.method == Method::HEAD { Some(0) } else { resp.body().exact_len() };
-        self.metrics.request(prefix, crate::metrics::method_class(&seen.method), status, seen.started.elapsed(), bytes);
+        let handles = route.map_or(&self.unrouted_metrics, |i| &self.routes[i].metrics);
+        handles.request(crate::metrics::method_class(&seen.method), status, seen.started.elapsed(), bytes);
         if let Some(result) = resp.headers().get("cache-status").and_then(|v| v.to_str().ok()).and_then(crate::metrics::cache_result) {
             self.metrics.cache_result(result);
         }
@@ -101,7 +102,7 @@ impl App {
         let problem = HttpError::Request(err.clone()).problem();
         let resp = self.errors.render(&problem, &HeaderMap::new());
         let resp = finish(resp, false);
-        self.metrics.request("-", "invalid", resp.status().as_u16(), std::time::Duration::ZERO, resp.body().exact_len());
+        self.unrouted_metrics.request("invalid", resp.status().as_u16(), std::time::Duration::ZERO, resp.body().exact_len());
         if self.config.log.format != crate::config::LogFormat::Off {
             self.log.log(&Record {
                 peer: None,

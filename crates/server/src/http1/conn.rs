@@ -577,7 +577,6 @@ fn build_request(head: ParsedHead, body: RequestBody, info: &Arc<ConnInfo>) -> R
     *req.version_mut() = head.version;
     *req.headers_mut() = head.headers;
     req.extensions_mut().insert(info.clone());
-    req.extensions_mut().insert(head.form);
     Ok(req)
 }
 
