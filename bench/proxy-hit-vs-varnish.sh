@@ -16,12 +16,18 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-10}
 CONNS=${CONNS:-50}
-PORT_M=${PORT_M:-18410}
-PORT_V=${PORT_V:-18420}
-PORT_U=${PORT_U:-18430}
+PORT_M=${PORT_M:-18610}
+PORT_V=${PORT_V:-18620}
+PORT_U=${PORT_U:-18630}
 OUT=bench/out/proxy-hit-$(date +%Y%m%d-%H%M%S)
 mkdir -p "$OUT"
 
+for port in $PORT_M $PORT_V $PORT_U; do
+    if ss -ltn "sport = :$port" | grep -q LISTEN; then
+        echo "port $port is taken (another benchmark?); set PORT_* to free ones" >&2
+        exit 2
+    fi
+done
 command -v wrk >/dev/null || { echo "needs wrk (apt-get install wrk)"; exit 2; }
 [[ -x /usr/sbin/nginx ]] || { echo "needs nginx (apt-get install nginx)"; exit 2; }
 [[ -x /usr/sbin/varnishd ]] || { echo "needs varnish (apt-get install varnish)"; exit 2; }

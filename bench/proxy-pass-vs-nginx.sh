@@ -17,12 +17,18 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-10}
 CONNS=${CONNS:-50}
-PORT_M=${PORT_M:-18510}
-PORT_N=${PORT_N:-18520}
-PORT_U=${PORT_U:-18530}
+PORT_M=${PORT_M:-18710}
+PORT_N=${PORT_N:-18720}
+PORT_U=${PORT_U:-18730}
 OUT=bench/out/proxy-pass-$(date +%Y%m%d-%H%M%S)
 mkdir -p "$OUT"
 
+for port in $PORT_M $PORT_N $PORT_U; do
+    if ss -ltn "sport = :$port" | grep -q LISTEN; then
+        echo "port $port is taken (another benchmark?); set PORT_* to free ones" >&2
+        exit 2
+    fi
+done
 command -v wrk >/dev/null || { echo "needs wrk (apt-get install wrk)"; exit 2; }
 [[ -x /usr/sbin/nginx ]] || { echo "needs nginx (apt-get install nginx)"; exit 2; }
 

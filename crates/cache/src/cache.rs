@@ -563,7 +563,7 @@ fn forward_for(reason: ValidationReason) -> Forward {
 /// stay stored (C-8). It is still served once, for this exchange.
 fn drop_unstorable(variants: &mut Vec<Arc<StoredResponse>>) {
     variants.retain(|v| {
-        let cc: ResponseCacheControl = v.cache_control();
+        let cc: &ResponseCacheControl = v.cache_control();
         !(cc.private || (cc.no_store && !cc.must_understand))
     });
 }

@@ -35,6 +35,10 @@ pub struct StoredResponse {
     /// Set when a HEAD response showed the stored one is out of date (RFC 9111 §4.3.5).
     invalidated: bool,
     size: u64,
+    /// `Cache-Control`, parsed once per header section (every lookup needs it).
+    cc: ResponseCacheControl,
+    /// Age-calculation inputs, parsed once per header section.
+    age: AgeInputs,
 }
 
 impl StoredResponse {
@@ -75,9 +79,18 @@ impl StoredResponse {
             vary,
             invalidated: false,
             size: 0,
+            cc: ResponseCacheControl::default(),
+            age: AgeInputs::from_headers(&HeaderMap::new(), request_time, response_time),
         };
-        entry.size = entry.compute_size();
+        entry.parse_headers();
         Ok(entry)
+    }
+
+    /// Recomputes what is derived from the header section and timing.
+    fn parse_headers(&mut self) {
+        self.cc = ResponseCacheControl::from_headers(&self.headers);
+        self.age = AgeInputs::from_headers(&self.headers, self.request_time, self.response_time);
+        self.size = self.compute_size();
     }
 
     fn compute_size(&self) -> u64 {
@@ -152,8 +165,8 @@ impl StoredResponse {
     }
 
     /// The parsed `Cache-Control` of the stored response.
-    pub fn cache_control(&self) -> ResponseCacheControl {
-        ResponseCacheControl::from_headers(&self.headers)
+    pub fn cache_control(&self) -> &ResponseCacheControl {
+        &self.cc
     }
 
     /// Every stored `ETag` line.
@@ -168,12 +181,12 @@ impl StoredResponse {
 
     /// The `Date` value, if valid.
     pub fn date(&self) -> Option<SystemTime> {
-        freshness::date_value(&self.headers)
+        self.age.date_value
     }
 
     /// Age-calculation inputs (RFC 9111 §4.2.3).
     pub fn age_inputs(&self) -> AgeInputs {
-        AgeInputs::from_headers(&self.headers, self.request_time, self.response_time)
+        self.age
     }
 
     /// `current_age` at `now` (RFC 9111 §4.2.3).
@@ -186,7 +199,7 @@ impl StoredResponse {
         freshness::freshness_lifetime(
             self.status,
             &self.headers,
-            &self.cache_control(),
+            &self.cc,
             self.response_time,
             policy,
         )
@@ -204,7 +217,7 @@ impl StoredResponse {
         self.request_time = request_time;
         self.response_time = response_time;
         self.invalidated = false;
-        self.size = self.compute_size();
+        self.parse_headers();
     }
 
     /// Serialises the entry for the disk tier.
@@ -274,8 +287,10 @@ impl StoredResponse {
             vary: VaryKey(vary),
             invalidated,
             size: 0,
+            cc: ResponseCacheControl::default(),
+            age: AgeInputs::from_headers(&HeaderMap::new(), request_time, response_time),
         };
-        entry.size = entry.compute_size();
+        entry.parse_headers();
         Some(entry)
     }
 }

@@ -128,6 +128,15 @@ impl ProxyHandler {
         if self.purge.is_some() && client.method.as_str() == PURGE {
             return Ok(self.purge(&client).await);
         }
+        // A plain GET or HEAD that a stored response may answer is looked up before anything
+        // is prepared for upstream: a hit needs none of it.
+        let early = match &self.cache {
+            Some(cache) if self.plain_read(&client) => match cache.lookup(&client, SystemTime::now()).await {
+                Lookup::Hit(hit) => return Ok(cached(hit, &client.method)),
+                other => Some(other),
+            },
+            _ => None,
+        };
         let settings = FilterSettings {
             via: &self.via,
             allowlist: self.allowlist.as_ref(),
@@ -147,8 +156,20 @@ impl ProxyHandler {
             None => self.pass(&client, plan, body, None, None).await,
             // Boxed: the cache's states would otherwise make every proxied request's future
             // (moved and boxed by the pipeline) several times larger.
-            Some(cache) => Box::pin(self.through_cache(&cache, client, plan, body)).await,
+            Some(cache) => Box::pin(self.through_cache(&cache, client, plan, body, early)).await,
         })
+    }
+
+    /// GET or HEAD that the request filter would forward unchanged in meaning: no loop, no
+    /// mandatory extension declaration, no WebDAV state token (D-11).
+    fn plain_read(&self, client: &request::Parts) -> bool {
+        let h = &client.headers;
+        (client.method == Method::GET || client.method == Method::HEAD)
+            && !h.contains_key(IF)
+            && !h.contains_key(LOCK_TOKEN)
+            && !h.contains_key(methodical_extension::MAN)
+            && !h.contains_key(methodical_extension::C_MAN)
+            && !self.via.seen_in(h)
     }
 
     /// A response the gateway made itself.
@@ -209,13 +230,17 @@ impl ProxyHandler {
     }
 
     /// Phase 2: the cache lookup and what follows from it.
-    async fn through_cache(&self, cache: &Arc<Cache>, client: request::Parts, plan: Plan, body: RequestBody) -> Response<Body> {
+    async fn through_cache(&self, cache: &Arc<Cache>, client: request::Parts, plan: Plan, body: RequestBody, early: Option<Lookup>) -> Response<Body> {
         // WebDAV state tokens make a request about locks, not representations (D-11).
         if client.headers.contains_key(IF) || client.headers.contains_key(LOCK_TOKEN) {
             let status = cache.forward_status(Forward::Bypass);
             return self.pass(&client, plan, body, Some(cache), Some(status)).await;
         }
-        match cache.lookup(&client, SystemTime::now()).await {
+        let lookup = match early {
+            Some(l) => l,
+            None => cache.lookup(&client, SystemTime::now()).await,
+        };
+        match lookup {
             Lookup::Hit(hit) => cached(hit, &client.method),
             Lookup::Stale { response, revalidate } => {
                 if let Some(r) = revalidate {
