@@ -26,15 +26,15 @@ impl CacheKey {
     pub fn from_request(parts: &Parts, default_scheme: &str) -> Option<Self> {
         let scheme = parts.uri.scheme_str().unwrap_or(default_scheme);
         let authority = match parts.uri.authority() {
-            Some(a) => a.as_str().to_owned(),
-            None => parts.headers.get(HOST)?.to_str().ok()?.trim().to_owned(),
+            Some(a) => a.as_str(),
+            None => parts.headers.get(HOST)?.to_str().ok()?.trim(),
         };
         let path_and_query = parts
             .uri
             .path_and_query()
             .map(|pq| pq.as_str())
             .unwrap_or("/");
-        Self::from_parts(scheme, &authority, path_and_query)
+        Self::from_parts(scheme, authority, path_and_query)
     }
 
     /// Builds a key from an absolute URI.
@@ -44,29 +44,31 @@ impl CacheKey {
     }
 
     fn from_parts(scheme: &str, authority: &str, path_and_query: &str) -> Option<Self> {
-        let scheme = scheme.to_ascii_lowercase();
         if scheme.is_empty() || authority.is_empty() {
             return None;
         }
         // Userinfo never identifies an HTTP resource (RFC 9110 §4.2.4).
         let hostport = authority.rsplit('@').next().unwrap_or(authority);
         let (host, port) = split_host_port(hostport);
-        let mut host = host.to_ascii_lowercase();
-        let default_port = match scheme.as_str() {
+        // Fragments are never sent and never part of a key.
+        let pq = path_and_query.split('#').next().unwrap_or("");
+        // One allocation: every lookup builds a key.
+        let mut text = String::with_capacity(scheme.len() + 4 + hostport.len() + pq.len());
+        text.extend(scheme.chars().map(|c| c.to_ascii_lowercase()));
+        let default_port = match text.as_str() {
             "http" => Some("80"),
             "https" => Some("443"),
             _ => None,
         };
+        text.push_str("://");
+        text.extend(host.chars().map(|c| c.to_ascii_lowercase()));
         if let Some(p) = port {
             if Some(p) != default_port && !p.is_empty() {
-                host.push(':');
-                host.push_str(p);
+                text.push(':');
+                text.push_str(p);
             }
         }
-        let mut text = format!("{scheme}://{host}");
         let origin_len = text.len();
-        // Fragments are never sent and never part of a key.
-        let pq = path_and_query.split('#').next().unwrap_or("");
         if !pq.starts_with('/') {
             text.push('/');
         }

@@ -116,16 +116,13 @@ impl CacheStatus {
 
     /// The serialised member, e.g. `methodical; fwd=miss; stored`.
     pub fn to_header_value(&self) -> HeaderValue {
-        let text = self.to_string();
         // Every part is sanitised to visible ASCII, so this cannot fail; keep a valid value
-        // anyway rather than panic.
-        HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static("methodical"))
+        // anyway rather than panic. The string's buffer becomes the value (no copy).
+        HeaderValue::from_maybe_shared(bytes::Bytes::from(self.render())).unwrap_or_else(|_| HeaderValue::from_static("methodical"))
     }
-}
 
-impl std::fmt::Display for CacheStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let mut out = String::new();
+    fn render(&self) -> String {
+        let mut out = String::with_capacity(self.name.len() + 48);
         if is_sf_token(&self.name) {
             out.push_str(&self.name);
         } else {
@@ -153,7 +150,13 @@ impl std::fmt::Display for CacheStatus {
             out.push_str("; detail=");
             push_sf_string(&mut out, d);
         }
-        f.write_str(&out)
+        out
+    }
+}
+
+impl std::fmt::Display for CacheStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.render())
     }
 }
 
