@@ -84,7 +84,7 @@ run_case() {
     echo "== $name" | tee -a "$OUT/summary.txt"
     env "$@" OUT_DIR="$OUT/$name" bash bench/compare.sh "http://127.0.0.1:$PORT_M" "http://127.0.0.1:$PORT_N" "$path" | tee "$OUT/$name.txt"
     grep -E "^(A|B) median|^ratio" "$OUT/$name.txt" >>"$OUT/summary.txt"
-    awk '/^round/ {for (i=1;i<=NF;i++) if ($i ~ /^us\/req=/) {split($i,a,"="); s[$2]+=a[2]; n[$2]++}}
+    awk '/^round/ {for (i=1;i<=NF;i++) if ($i ~ /^us\/req=/) {split($i,a,"="); s[$3]+=a[2]; n[$3]++}}
          END {if (n["A"]&&n["B"]) printf "us/req A %.2f  B %.2f  ratio A/B %.2f\n", s["A"]/n["A"], s["B"]/n["B"], (s["A"]/n["A"])/(s["B"]/n["B"])}' \
         "$OUT/$name.txt" | tee -a "$OUT/summary.txt"
 }

@@ -307,6 +307,23 @@ fn respond_routes_compress_too() {
     assert!(plain.vary_has_accept_encoding());
 }
 
+#[test]
+fn webdav_routes_compress_their_files_too() {
+    let s = Server::start(
+        "[[route]]\nprefix = \"/dav/\"\nwebdav = { root = \"dav\", anonymous_write = true }\ncompress = true\n",
+        &[("dav/notes.txt", &text(6000))],
+    );
+    let got = curl(&s.url("/dav/notes.txt"), &["--compressed", "-H", "Accept-Encoding: gzip"]);
+    assert_eq!(got.status, 200);
+    assert_eq!(got.header("content-encoding"), Some("gzip"));
+    assert_eq!(got.body, text(6000));
+    // A PUT is seen by the next GET, compressed or not.
+    let put = curl(&s.url("/dav/notes.txt"), &["-X", "PUT", "--data-binary", "changed content that is long enough to be worth compressing, repeated: changed content that is long enough to be worth compressing, repeated: changed content that is long enough to be worth compressing, repeated: changed content that is long enough to be worth compressing, repeated: changed content that is long enough to be worth compressing, repeated: changed content that is long enough to be worth compressing"]);
+    assert_eq!(put.status, 204);
+    let again = curl(&s.url("/dav/notes.txt"), &["--compressed", "-H", "Accept-Encoding: gzip"]);
+    assert!(again.body.starts_with(b"changed content"), "{:?}", String::from_utf8_lossy(&again.body));
+}
+
 fn proxy_server(up: &Upstream) -> Server {
     Server::start(
         &format!(

@@ -62,7 +62,7 @@ impl Handler {
         Ok(match &route.handler {
             HandlerConfig::Static(s) => Handler::Static(StaticHandler::new(s, route.max_body)?.compressing(route.compress)),
             HandlerConfig::Respond(r) => Handler::Respond(RespondHandler::new(r.clone(), route.max_body)),
-            HandlerConfig::WebDav(w) => Handler::WebDav(WebDavHandler::new(w, route.max_body)?),
+            HandlerConfig::WebDav(w) => Handler::WebDav(WebDavHandler::new(w, route.max_body, route.compress)?),
             HandlerConfig::Proxy(p) => Handler::Proxy(ProxyHandler::new(route, p, shared.cache.clone(), shared.errors.clone())?),
         })
     }

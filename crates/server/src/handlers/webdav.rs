@@ -22,9 +22,10 @@ use crate::error::HttpError;
 
 /// After a write through any WebDAV route, GET and HEAD check the file system on every
 /// request for this long. It must be at least the static-file cache's re-check interval
-/// (one second, [`StaticHandler::new`]): once the window has passed, every entry that
-/// cache read before the write is old enough to be checked again before it is served.
-const FRESH_AFTER_WRITE: Duration = Duration::from_secs(2);
+/// ([`super::static_files::RECHECK`], so it is derived from it): once the window has passed,
+/// every entry that cache read before the write is old enough to be checked again before it
+/// is served.
+const FRESH_AFTER_WRITE: Duration = Duration::from_secs(2 * super::static_files::RECHECK.as_secs());
 
 /// Milliseconds since [`write_clock`] at the end of the latest WebDAV write, plus one (zero:
 /// no write yet). Process-wide, so routes that share a folder see each other's writes.
@@ -63,7 +64,7 @@ pub struct WebDavHandler {
 
 impl WebDavHandler {
     /// Opens the root; removes temporaries an interrupted upload left behind.
-    pub fn new(settings: &WebDavSettings, max_body: u64) -> std::io::Result<WebDavHandler> {
+    pub fn new(settings: &WebDavSettings, max_body: u64, compress: bool) -> std::io::Result<WebDavHandler> {
         let config = DavConfig {
             root: settings.root.clone(),
             read_only: settings.read_only,
@@ -73,8 +74,8 @@ impl WebDavHandler {
         };
         let dav = WebDav::new(config, Arc::new(MemoryLockStore::new()))?;
         let files_config = StaticConfig { root: settings.root.clone(), index: Vec::new(), browse: settings.browse };
-        let files = StaticHandler::new(&files_config, max_body)?;
-        let fresh = StaticHandler::uncached(&files_config, max_body)?;
+        let files = StaticHandler::new(&files_config, max_body)?.compressing(compress);
+        let fresh = StaticHandler::uncached(&files_config, max_body)?.compressing(compress);
         Ok(WebDavHandler { dav, files, fresh })
     }
 

@@ -24,7 +24,7 @@ use http::{HeaderValue, Method, Request, Response, StatusCode};
 use methodical_fs::Root;
 use methodical_policy::{MethodSet, RouteMethods};
 
-pub use cache::content_type;
+pub use cache::{content_type, RECHECK};
 pub use conditional::{entity_tags, evaluate as evaluate_preconditions, EntityTag, Precondition};
 
 use self::cache::{Entry, FileCache};
