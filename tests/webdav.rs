@@ -302,7 +302,9 @@ fn run_litmus(url: &str, credentials: Option<(&str, &str)>) -> (Litmus, String) 
     if let Some((u, p)) = credentials {
         cmd.args([u, p]);
     }
-    let out = cmd.env("TESTS", "basic copymove props locks http").output().expect("litmus is installed");
+    // litmus writes debug.log and child.log into its working folder.
+    let scratch = tempfile::tempdir().unwrap();
+    let out = cmd.current_dir(scratch.path()).env("TESTS", "basic copymove props locks http").output().expect("litmus is installed");
     let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     (parse_litmus(&text), text)
 }
