@@ -39,7 +39,11 @@ impl CheckError {
             detail: format!("{self}."),
             temporary: false,
             operator_advice: None,
-            close: false,
+            // A request without one valid Host is malformed (RFC 9112 §3.2), and two Hosts are
+            // how a request is routed one way by a front proxy and another way here: the
+            // connection closes as after any malformed head (M-1, M-6), so nothing that
+            // follows on it is read with a framing a front proxy may not share.
+            close: matches!(self, CheckError::MissingHost | CheckError::DuplicateHost | CheckError::InvalidHost(_)),
             headers: Vec::new(),
         }
     }
@@ -148,6 +152,9 @@ mod tests {
         }
         assert_eq!(check(&Method::GET, Version::HTTP_10, &HeaderMap::new(), false), Ok(()));
         assert_eq!(check(&Method::GET, Version::HTTP_2, &HeaderMap::new(), false), Ok(()));
+        assert!(CheckError::DuplicateHost.problem().close, "M-6: two Hosts end the connection");
+        assert!(CheckError::MissingHost.problem().close);
+        assert!(!CheckError::UnsupportedExpectation("foo".into()).problem().close);
     }
 
     #[test]

@@ -180,15 +180,66 @@ fn parse_chunk_size(line: &[u8]) -> Result<u64, BodyError> {
         let v = (b as char).to_digit(16).unwrap_or(0) as u64;
         size = size * 16 + v;
     }
-    let ext = &line[digits..];
-    let ext_start = ext.iter().position(|&b| b != b' ' && b != b'\t').map(|i| &ext[i..]).unwrap_or(&[]);
-    if !ext_start.is_empty() && ext_start[0] != b';' {
-        return Err(BodyError::Chunked("unexpected characters after chunk-size"));
-    }
-    if ext.iter().any(|&b| (b < 0x20 && b != b'\t') || b == 0x7f) {
-        return Err(BodyError::Chunked("control character in chunk extension"));
-    }
+    check_chunk_ext(&line[digits..])?;
     Ok(size)
+}
+
+/// `chunk-ext = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] )`, the value a
+/// token or a quoted-string (RFC 9112 §7.1.1). Checked to the letter: a chunk line that one
+/// parser reads as "size 5" and another as garbage (`5 x`, `5;`, an unterminated quote) is
+/// how two hops disagree about where content ends.
+fn check_chunk_ext(mut ext: &[u8]) -> Result<(), BodyError> {
+    use methodical_policy::is_tchar;
+    loop {
+        let after_ws = skip_bws(ext);
+        match after_ws.split_first() {
+            None if ext.is_empty() => return Ok(()),
+            None => return Err(BodyError::Chunked("whitespace at the end of a chunk-size line")),
+            Some((b';', rest)) => ext = skip_bws(rest),
+            Some(_) => return Err(BodyError::Chunked("unexpected characters after chunk-size")),
+        }
+        let name = ext.iter().take_while(|&&b| is_tchar(b)).count();
+        if name == 0 {
+            return Err(BodyError::Chunked("chunk extension without a name"));
+        }
+        ext = &ext[name..];
+        if let Some((b'=', rest)) = skip_bws(ext).split_first() {
+            let value = skip_bws(rest);
+            ext = if value.first() == Some(&b'"') {
+                after_quoted_string(value)?
+            } else {
+                let n = value.iter().take_while(|&&b| is_tchar(b)).count();
+                if n == 0 {
+                    return Err(BodyError::Chunked("chunk extension value is neither a token nor a quoted-string"));
+                }
+                &value[n..]
+            };
+        }
+    }
+}
+
+fn skip_bws(mut v: &[u8]) -> &[u8] {
+    while let [b' ' | b'\t', rest @ ..] = v {
+        v = rest;
+    }
+    v
+}
+
+/// The octets after the quoted-string that `v` starts with (RFC 9110 §5.6.4).
+fn after_quoted_string(v: &[u8]) -> Result<&[u8], BodyError> {
+    let mut i = 1;
+    while let Some(&b) = v.get(i) {
+        match b {
+            b'"' => return Ok(&v[i + 1..]),
+            b'\\' => match v.get(i + 1) {
+                Some(&q) if q == b'\t' || q == b' ' || (0x21..=0x7e).contains(&q) || q >= 0x80 => i += 2,
+                _ => return Err(BodyError::Chunked("invalid escape in a chunk extension")),
+            },
+            b'\t' | b' ' | 0x21..=0x7e | 0x80..=0xff => i += 1,
+            _ => return Err(BodyError::Chunked("control character in a chunk extension")),
+        }
+    }
+    Err(BodyError::Chunked("unterminated quoted-string in a chunk extension"))
 }
 
 fn check_trailer_line(line: &[u8]) -> Result<(), BodyError> {
@@ -358,8 +409,25 @@ mod tests {
             b"-1\r\n",
             b"0x5\r\n",
             b"0\r\nbad trailer\r\n\r\n",
+            b"5 \r\n",
+            b"5\t\r\n",
+            b"5;\r\n",
+            b"5; \r\n",
+            b"5;a=\r\n",
+            b"5;a b\r\n",
+            b"5;a=b c\r\n",
+            b"5;a=\"b\r\n",
+            b"5;a=\"b\x01\"\r\n",
+            b"5;a(b)\r\n",
+            b"5;a=b;\r\n",
+            b" 5\r\n",
+            b"+5\r\n",
         ] {
             assert!(decode_all(&mut Decoder::chunked(), bad).is_err(), "{:?}", String::from_utf8_lossy(bad));
+        }
+        for good in [&b"5;a\r\nhello\r\n0\r\n\r\n"[..], b"5 ; a = b ;c=\"x \\\" y\"\r\nhello\r\n0\r\n\r\n", b"5;a=\"\"\r\nhello\r\n0;z\r\n\r\n"] {
+            let (out, done) = decode_all(&mut Decoder::chunked(), good).unwrap_or_else(|e| panic!("{:?}: {e}", String::from_utf8_lossy(good)));
+            assert_eq!((out.as_slice(), done), (&b"hello"[..], true), "{:?}", String::from_utf8_lossy(good));
         }
         let long = [b'1'; MAX_CHUNK_LINE + 10];
         assert!(decode_all(&mut Decoder::chunked(), &long).is_err());

@@ -122,6 +122,15 @@ where
                         () = self.shutdown.wait() => return HeadRead::Closed,
                     }
                 }
+                // Nothing of a request yet (a new connection): shutdown closes it like an
+                // idle kept-alive one instead of waiting out the header timeout.
+                Some(at) if self.buf.is_empty() => {
+                    tokio::select! {
+                        biased;
+                        r = timeout_at(at, self.rd.read_buf(&mut self.buf)) => r,
+                        () = self.shutdown.wait() => return HeadRead::Closed,
+                    }
+                }
                 Some(at) => timeout_at(at, self.rd.read_buf(&mut self.buf)).await,
             };
             match read {
@@ -193,6 +202,7 @@ where
             }
         };
 
+        self.discard_arrived().await;
         let mut close = client_close || self.shutdown.is_shutting_down() || wants_close(resp.headers(), Version::HTTP_11);
         if let Some(pump) = self.pump.as_mut() {
             // A final answer ends the wait for 100-continue (RFC 9110 §10.1.1).
@@ -387,6 +397,53 @@ where
         self.write_two(data, &[]).await
     }
 
+    /// Before an answer goes out: reads past request content the handler let go of, as far
+    /// as it has already arrived (in the buffer or waiting in the socket), without waiting
+    /// for more. Content found malformed here (a bad chunk line, RFC 9112 §7.1) makes the
+    /// answer say `Connection: close`, instead of a kept-alive answer followed by a silent
+    /// close once [`Conn::drain`] finds the error.
+    async fn discard_arrived(&mut self) {
+        let Some(pump) = self.pump.as_mut() else { return };
+        if !pump.active() || !pump.released() {
+            return;
+        }
+        let mut discarded: u64 = 0;
+        loop {
+            match pump.decoder.decode(&mut self.buf, MAX_PIECE) {
+                Ok(Decoded::Done) => {
+                    pump.finish();
+                    return;
+                }
+                Ok(Decoded::Data(d)) => {
+                    discarded += d.len() as u64;
+                    if discarded > self.cfg.max_drain {
+                        return;
+                    }
+                }
+                Ok(Decoded::NeedMore) => {
+                    self.buf.reserve(16 * 1024);
+                    // A zero timeout polls the read once: only octets already received.
+                    match timeout(std::time::Duration::ZERO, self.rd.read_buf(&mut self.buf)).await {
+                        Ok(Ok(n)) if n > 0 => {}
+                        Ok(Ok(_)) => {
+                            pump.fail(BodyError::Incomplete);
+                            return;
+                        }
+                        Ok(Err(e)) => {
+                            pump.fail(BodyError::Io(e));
+                            return;
+                        }
+                        Err(_) => return,
+                    }
+                }
+                Err(e) => {
+                    pump.fail(e);
+                    return;
+                }
+            }
+        }
+    }
+
     /// Reads and discards request content nobody consumed, so the next request can be
     /// parsed. `false`: give up and close.
     async fn drain(&mut self) -> bool {
@@ -460,6 +517,11 @@ enum Step {
 impl Pump {
     fn active(&self) -> bool {
         !self.finished && !self.failed && !self.gone
+    }
+
+    /// The handler dropped its end of the content: nobody will read it any more.
+    fn released(&self) -> bool {
+        self.gone || self.sender.data.as_ref().is_none_or(|tx| tx.is_closed())
     }
 
     /// Waits for a want and serves it. Cancel-safe: a want already received is remembered,

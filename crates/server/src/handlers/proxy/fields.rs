@@ -14,7 +14,8 @@ const PROXY_CONNECTION: HeaderName = HeaderName::from_static("proxy-connection")
 /// listed: `Keep-Alive`, `Proxy-Connection`, `TE`, `Upgrade`, `Transfer-Encoding` (P-3).
 ///
 /// A message that had `Transfer-Encoding` loses `Content-Length` as well: the transfer
-/// coding wins over it and the body is re-framed on the next hop (RFC 9112 §6.3, P-11).
+/// coding wins over it and the body is re-framed on the next hop (RFC 9112 §6.3, P-11). A
+/// `Content-Length` that stays is written once, canonically (see [`canonical_content_length`]).
 pub fn strip_hop_by_hop(headers: &mut HeaderMap) {
     let listed: Vec<HeaderName> = headers
         .get_all(CONNECTION)
@@ -31,6 +32,40 @@ pub fn strip_hop_by_hop(headers: &mut HeaderMap) {
     for name in [CONNECTION, KEEP_ALIVE, PROXY_CONNECTION, TE, UPGRADE] {
         headers.remove(name);
     }
+    canonical_content_length(headers);
+}
+
+/// Leaves at most one `Content-Length` line holding one decimal number without leading
+/// zeros. RFC 9110 §8.6: a recipient may accept the same value repeated (`5, 5`, or two lines
+/// of `5`) but a sender MUST NOT forward a value that is not `1*DIGIT`; passing the list on
+/// would leave the next hop to guess, which is how requests get smuggled. Values that
+/// disagree or are not numbers (the HTTP/1 parser and hyper refuse those before this point)
+/// are removed, so the next hop's framing comes from the content itself.
+pub fn canonical_content_length(headers: &mut HeaderMap) {
+    let mut values = headers.get_all(CONTENT_LENGTH).iter();
+    let Some(first) = values.next() else { return };
+    if values.next().is_none() && is_canonical_length(first.as_bytes()) {
+        return;
+    }
+    let mut length: Option<u64> = None;
+    let mut consistent = true;
+    for item in headers.get_all(CONTENT_LENGTH).iter().flat_map(|v| v.as_bytes().split(|&b| b == b',')) {
+        let item = item.trim_ascii();
+        let n = std::str::from_utf8(item).ok().filter(|t| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit())).and_then(|t| t.parse::<u64>().ok());
+        match (n, length) {
+            (Some(n), None) => length = Some(n),
+            (Some(n), Some(prev)) if n == prev => {}
+            _ => consistent = false,
+        }
+    }
+    headers.remove(CONTENT_LENGTH);
+    if let (true, Some(n)) = (consistent, length) {
+        headers.insert(CONTENT_LENGTH, HeaderValue::from(n));
+    }
+}
+
+fn is_canonical_length(v: &[u8]) -> bool {
+    !v.is_empty() && v.len() <= 19 && v.iter().all(u8::is_ascii_digit) && (v.len() == 1 || v[0] != b'0')
 }
 
 /// The `received-protocol` of a Via entry for a message received with `version`
@@ -228,6 +263,25 @@ mod tests {
         let mut h = map(&[("content-length", "10")]);
         strip_hop_by_hop(&mut h);
         assert_eq!(h["content-length"], "10");
+    }
+
+    #[test]
+    fn p3_content_length_is_forwarded_once_and_canonical() {
+        for (sent, forwarded) in [
+            (&[("content-length", "10")][..], Some("10")),
+            (&[("content-length", "10"), ("content-length", "10")][..], Some("10")),
+            (&[("content-length", "10, 10")][..], Some("10")),
+            (&[("content-length", "0010")][..], Some("10")),
+            (&[("content-length", "0")][..], Some("0")),
+            (&[("content-length", "10"), ("content-length", "11")][..], None),
+            (&[("content-length", "1 0")][..], None),
+            (&[("content-length", "+10")][..], None),
+        ] {
+            let mut h = map(sent);
+            strip_hop_by_hop(&mut h);
+            assert_eq!(h.get_all("content-length").iter().count(), usize::from(forwarded.is_some()), "{sent:?}");
+            assert_eq!(h.get("content-length").map(|v| v.to_str().unwrap()), forwarded, "{sent:?}");
+        }
     }
 
     #[test]
