@@ -341,12 +341,25 @@ async fn serve_connection(stream: TcpStream, mut info: ConnInfo, tls: Option<Tls
 }
 
 /// Cleartext: HTTP/1.1, or h2c when the connection starts with the HTTP/2 preface.
-async fn serve_cleartext(mut stream: TcpStream, info: ConnInfo, app: Arc<App>, shutdown: Shutdown, h1: &http1::H1Config) {
+async fn serve_cleartext(mut stream: TcpStream, info: ConnInfo, app: Arc<App>, mut shutdown: Shutdown, h1: &http1::H1Config) {
     let info = Arc::new(info);
     let mut buf = BytesMut::with_capacity(4096);
     let deadline = tokio::time::Instant::now() + h1.header_timeout;
     while buf.len() < PREFACE.len() && PREFACE.starts_with(&buf) {
-        match tokio::time::timeout_at(deadline, stream.read_buf(&mut buf)).await {
+        let nothing_yet = buf.is_empty();
+        let read = tokio::time::timeout_at(deadline, stream.read_buf(&mut buf));
+        let read = if nothing_yet {
+            // Nothing sent yet: at shutdown this connection is idle and closes at once,
+            // rather than holding the process for the header timeout.
+            tokio::select! {
+                biased;
+                r = read => r,
+                () = shutdown.wait() => return,
+            }
+        } else {
+            read.await
+        };
+        match read {
             Ok(Ok(n)) if n > 0 => {}
             _ => return,
         }
