@@ -460,3 +460,107 @@ fn issue8_item5_static_file_truncated_mid_download_closes_the_connection() {
     assert!(body.len() <= LEN / 2, "octets beyond the cut were invented: {}", body.len());
     assert!(body == &content[..body.len()], "what was sent is the file's beginning");
 }
+
+// ---------------------------------------------------------------------------------------
+// Slow clients over HTTP/2 (issue 8, item 1)
+// ---------------------------------------------------------------------------------------
+
+const H2_CONFIG: &str =
+    "[limits]\nheader_timeout = \"1s\"\nidle_timeout = \"1s\"\nsend_timeout = \"2s\"\n\n[[route]]\nprefix = \"/\"\nstatic = { root = \"site\" }\n";
+
+/// Sends the h2c preface and an empty SETTINGS frame, then no request. A `polite` peer
+/// acknowledges the server's SETTINGS and answers its PINGs, as an HTTP/2 library does; a
+/// mute one answers nothing. Returns how long until the server ended the connection (None:
+/// still open after 10 s) and whether it sent a GOAWAY.
+fn h2c_without_requests(addr: SocketAddr, polite: bool) -> (Option<Duration>, bool) {
+    let mut c = TcpStream::connect(addr).unwrap();
+    c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    c.write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x00\x04\x00\x00\x00\x00\x00").unwrap();
+    let started = std::time::Instant::now();
+    let (mut buf, mut goaway) = (Vec::new(), false);
+    let mut b = [0u8; 4096];
+    loop {
+        match c.read(&mut b) {
+            Ok(0) => return (Some(started.elapsed()), goaway),
+            Ok(n) => buf.extend_from_slice(&b[..n]),
+            Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => return (None, goaway),
+            Err(_) => return (Some(started.elapsed()), goaway),
+        }
+        // Whole frames: 9-octet header (length, type, flags, stream), then the payload.
+        while buf.len() >= 9 {
+            let len = (buf[0] as usize) << 16 | (buf[1] as usize) << 8 | buf[2] as usize;
+            if buf.len() < 9 + len {
+                break;
+            }
+            let (kind, flags) = (buf[3], buf[4]);
+            let payload = buf[9..9 + len].to_vec();
+            buf.drain(..9 + len);
+            match kind {
+                0x4 if flags & 1 == 0 && polite => {
+                    let _ = c.write_all(b"\x00\x00\x00\x04\x01\x00\x00\x00\x00");
+                }
+                0x6 if flags & 1 == 0 && polite => {
+                    let mut ack = b"\x00\x00\x08\x06\x01\x00\x00\x00\x00".to_vec();
+                    ack.extend_from_slice(&payload);
+                    let _ = c.write_all(&ack);
+                }
+                0x7 => goaway = true,
+                _ => {}
+            }
+        }
+    }
+}
+
+/// An h2c client that opens a connection and sends no request — the HTTP/2 form of
+/// slowloris — is closed with a GOAWAY after the header timeout, as an HTTP/1.1 connection
+/// that never sends a request is; one that does not even answer the GOAWAY's PING is closed
+/// once the send timeout has passed too.
+#[test]
+fn issue8_item1_h2c_connection_without_a_request_closes_after_the_header_timeout() {
+    let s = Server::start(H2_CONFIG, &[("site/a.txt", b"a")]);
+    let (took, goaway) = h2c_without_requests(s.addr, true);
+    let took = took.expect("an h2c connection without requests was kept 10 s (header_timeout 1 s)");
+    assert!(goaway, "closed with a GOAWAY");
+    assert!(took >= Duration::from_millis(900) && took < Duration::from_secs(3), "closed after {took:?} (header_timeout 1 s)");
+    let (took, _) = h2c_without_requests(s.addr, false);
+    let took = took.expect("a mute h2c connection was kept 10 s (header_timeout 1 s + send_timeout 2 s)");
+    assert!(took >= Duration::from_millis(2900) && took < Duration::from_secs(6), "closed after {took:?} (header_timeout 1 s + send_timeout 2 s)");
+}
+
+/// After its requests an HTTP/2 connection closes once idle for `idle_timeout`; a response
+/// still streaming counts as activity and is not cut.
+#[test]
+fn issue8_item1_h2c_idle_connection_closes_but_a_slow_download_completes() {
+    use http_body_util::BodyExt;
+    use hyper_util::rt::{TokioExecutor, TokioIo};
+    const LEN: usize = 8 << 20;
+    let content: Vec<u8> = (0..LEN).map(|i| (i % 253) as u8).collect();
+    let s = Server::start(H2_CONFIG, &[("site/a.txt", b"a"), ("site/big.bin", &content)]);
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    rt.block_on(async {
+        let tcp = tokio::net::TcpStream::connect(s.addr).await.unwrap();
+        let (mut sender, conn) = hyper::client::conn::http2::handshake::<_, _, http_body_util::Empty<bytes::Bytes>>(TokioExecutor::new(), TokioIo::new(tcp))
+            .await
+            .unwrap();
+        let conn = tokio::spawn(conn);
+        let req = http::Request::get("http://localhost/big.bin").body(http_body_util::Empty::new()).unwrap();
+        let resp = sender.send_request(req).await.unwrap();
+        assert_eq!(resp.status(), 200);
+        // Read for about 2.5 s, well past the 1 s idle timeout.
+        let mut body = resp.into_body();
+        let mut got = Vec::with_capacity(LEN);
+        let started = std::time::Instant::now();
+        while let Some(frame) = body.frame().await {
+            if let Ok(data) = frame.expect("the download is not cut").into_data() {
+                got.extend_from_slice(&data);
+                let due = started + Duration::from_secs_f64(2.5 * got.len() as f64 / LEN as f64);
+                tokio::time::sleep_until(due.into()).await;
+            }
+        }
+        assert!(got == content, "a slow download over HTTP/2 completes byte-exact ({} of {LEN} octets)", got.len());
+        // Then nothing: the connection ends about idle_timeout after the server sent the
+        // last octet (which may be before this client read it).
+        let ended = tokio::time::timeout(Duration::from_secs(5), conn).await;
+        assert!(ended.is_ok(), "an idle h2c connection was kept 5 s (idle_timeout 1 s)");
+    });
+}

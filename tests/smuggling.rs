@@ -324,7 +324,7 @@ fn e4_p3_legal_framing_variants_keep_the_hidden_request_as_content() {
     let (u, s) = start();
     // (name, framing header lines, content as sent, content as meant)
     let hidden = |r: &str| HIDDEN.replace("{R}", r);
-    let variants: Vec<(&str, String, Box<dyn Fn(&str) -> (Vec<u8>, Vec<u8>)>)> = vec![
+    let variants: Vec<(&str, String, Box<MakeContent>)> = vec![
         (
             "te-extra-ows",
             "Transfer-Encoding:   chunked  \r\n".into(),
@@ -389,6 +389,9 @@ fn e4_p3_legal_framing_variants_keep_the_hidden_request_as_content() {
     assert_upstream_clean("legal variants", &u, variants.len());
     eprintln!("smuggling corpus: {} legal variants x {} routes = {sent} requests, 0 desyncs", variants.len(), ROUTES.len());
 }
+
+/// Builds, for a route prefix, the octets after the framing lines and the content they mean.
+type MakeContent = dyn Fn(&str) -> (Vec<u8>, Vec<u8>);
 
 fn chunked(content: &str) -> (Vec<u8>, Vec<u8>) {
     chunked_ext(content, "")

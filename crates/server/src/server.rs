@@ -300,7 +300,7 @@ async fn accept_loop(listener: Listener, mut ctx: AcceptCtx) {
         };
         // New connections use the configuration current when they are accepted.
         let app = ctx.app.load_full();
-        let Some((guard, id)) = ctx.tracker.enter(peer.ip(), &app.config.limits) else {
+        let Some((guard, id)) = ctx.tracker.enter(client_key(peer.ip()), &app.config.limits) else {
             drop(stream);
             continue;
         };
@@ -330,7 +330,7 @@ async fn serve_connection(stream: TcpStream, mut info: ConnInfo, tls: Option<Tls
             info.tls = Some(TlsInfo { server_name: session.server_name().map(str::to_string), alpn: alpn.clone() });
             let info = Arc::new(info);
             if alpn.as_deref() == Some(b"h2") {
-                Box::pin(crate::http2::serve(tls_stream, bytes::Bytes::new(), app, info, shutdown)).await;
+                Box::pin(crate::http2::serve(tls_stream, bytes::Bytes::new(), app, info, shutdown, h2_timeouts(&h1))).await;
             } else {
                 let (rd, wr) = tokio::io::split(tls_stream);
                 http1::serve(rd, wr, BytesMut::new(), &H1App(app.clone()), &h1, shutdown, info).await;
@@ -365,11 +365,33 @@ async fn serve_cleartext(mut stream: TcpStream, info: ConnInfo, app: Arc<App>, m
         }
     }
     if buf.starts_with(PREFACE) {
-        Box::pin(crate::http2::serve(stream, buf.freeze(), app, info, shutdown)).await;
+        Box::pin(crate::http2::serve(stream, buf.freeze(), app, info, shutdown, h2_timeouts(h1))).await;
     } else {
         let (rd, wr) = stream.into_split();
         http1::serve(rd, wr, buf, &H1App(app.clone()), h1, shutdown, info).await;
     }
+}
+
+/// The address a client's connections are counted under for `max_connections_per_ip`: an
+/// IPv4 address as it is (also when it arrives IPv4-mapped on an IPv6 listener), an IPv6
+/// address by its /64. One host or site is given a whole /64 and picks addresses from it at
+/// will, so counting single IPv6 addresses would not limit anybody.
+fn client_key(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => {
+                let s = v6.segments();
+                IpAddr::V6(std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
+            }
+        },
+        v4 => v4,
+    }
+}
+
+/// HTTP/2 connections wait for requests as long as HTTP/1 ones do.
+fn h2_timeouts(h1: &http1::H1Config) -> crate::http2::Timeouts {
+    crate::http2::Timeouts { first: h1.header_timeout, idle: h1.idle_timeout, send: h1.send_timeout }
 }
 
 /// The application as the HTTP/1 connection sees it.
@@ -384,5 +406,32 @@ impl H1Service for H1App {
 
     fn reject(&self, err: &RequestError) -> Response<Body> {
         self.0.reject(err)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn issue8_per_client_limit_counts_ipv6_by_64_and_mapped_ipv4_as_ipv4() {
+        let key = |s: &str| client_key(s.parse().unwrap());
+        assert_eq!(key("2001:db8:1:2:aaaa::1"), key("2001:db8:1:2:ffff:1:2:3"), "one /64 is one client");
+        assert_ne!(key("2001:db8:1:2::1"), key("2001:db8:1:3::1"), "another /64 is another client");
+        assert_eq!(key("::ffff:192.0.2.7"), key("192.0.2.7"));
+        assert_ne!(key("192.0.2.7"), key("192.0.2.8"));
+    }
+
+    #[test]
+    fn issue8_per_client_limit_refuses_the_next_connection_from_the_same_64() {
+        let limits = crate::config::Limits { max_connections_per_ip: 2, ..Default::default() };
+        let tracker = Arc::new(Tracker::new(Arc::new(Metrics::new())));
+        let a = tracker.enter(client_key("2001:db8::1".parse().unwrap()), &limits);
+        let b = tracker.enter(client_key("2001:db8::2".parse().unwrap()), &limits);
+        assert!(a.is_some() && b.is_some());
+        assert!(tracker.enter(client_key("2001:db8::3".parse().unwrap()), &limits).is_none(), "a third address of the /64 is refused");
+        assert!(tracker.enter(client_key("2001:db8:0:1::3".parse().unwrap()), &limits).is_some(), "another /64 is not");
+        drop(a);
+        assert!(tracker.enter(client_key("2001:db8::3".parse().unwrap()), &limits).is_some(), "slots come back");
     }
 }
