@@ -457,7 +457,7 @@ fn issue8_writes_never_leave_the_webdav_root() {
     for link in ["link-out", "rel-link-out", "dir-out", "in-link"] {
         assert!(std::fs::symlink_metadata(s.path(&format!("dav/{link}"))).is_ok(), "the symlink {link} itself was removed");
     }
-    eprintln!("path corpus, writes: {} escapes x 13 requests + prefix tricks → {requests} requests, 0 escapes", ESCAPES.len());
+    eprintln!("path corpus, writes: {} escapes x 11 requests (PUT MKCOL DELETE LOCK PROPPATCH, COPY and MOVE as source, and as Destination in two forms) + prefix tricks + static PUTs → {requests} requests, 0 escapes", ESCAPES.len());
 }
 
 /// Lookalike names are ordinary names: writing one creates exactly that name inside the
