@@ -28,6 +28,7 @@
 mod body;
 mod cond;
 mod error;
+pub mod fuzzing;
 mod href;
 pub mod locks;
 mod methods;

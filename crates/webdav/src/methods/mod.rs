@@ -2,10 +2,10 @@
 
 mod copymove;
 mod delete;
-mod lock;
+pub(crate) mod lock;
 mod mkcol;
-mod propfind;
-mod proppatch;
+pub(crate) mod propfind;
+pub(crate) mod proppatch;
 mod put;
 
 use std::sync::Arc;

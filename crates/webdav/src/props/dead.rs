@@ -11,7 +11,9 @@ use std::path::{Path, PathBuf};
 
 use methodical_fs::{AtomicFile, INTERNAL_PREFIX};
 
-use crate::xml::{parse, Element, XmlWriter};
+use bytes::Bytes;
+
+use crate::xml::{parse, Element, XmlError, XmlWriter};
 
 /// Namespace of the store file's root element (never sent to clients).
 const STORE_NS: &str = "urn:x-methodical:dead-properties";
@@ -59,7 +61,25 @@ pub fn load(path: &Path, is_dir: bool) -> io::Result<Vec<Element>> {
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
         Err(e) => return Err(e),
     };
-    let root = parse(&bytes).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+    decode(&bytes).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
+}
+
+/// The content of a store file holding `props`: what [`save`] writes.
+pub fn encode(props: &[Element]) -> Bytes {
+    let mut w = XmlWriter::new();
+    w.start(STORE_NS, "properties");
+    for p in props {
+        w.element(p);
+    }
+    w.end();
+    w.finish()
+}
+
+/// The properties in a store file's content: what [`load`] reads. `decode(&encode(p))` is
+/// `p` for every list of elements a request body can carry (the `proppatch` fuzz target
+/// checks it), so a property reads back exactly as it was set.
+pub fn decode(bytes: &[u8]) -> Result<Vec<Element>, XmlError> {
+    let root = parse(bytes)?;
     Ok(root.elements().cloned().collect())
 }
 
@@ -73,13 +93,7 @@ pub fn save(path: &Path, is_dir: bool, props: &[Element]) -> io::Result<()> {
             _ => Ok(()),
         };
     }
-    let mut w = XmlWriter::new();
-    w.start(STORE_NS, "properties");
-    for p in props {
-        w.element(p);
-    }
-    w.end();
-    let body = w.finish();
+    let body = encode(props);
     let mut file = AtomicFile::create(&store)?;
     file.file().write_all(&body)?;
     file.commit()

@@ -4,11 +4,16 @@
 //! safer than streaming: every element carries its resolved namespace, which is what RFC 4918
 //! compares (prefixes are meaningless, §17 of the XML Namespaces rules as RFC 4918 §8.3 asks).
 
+use std::borrow::Cow;
+
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::name::ResolveResult;
 use quick_xml::NsReader;
 
 use super::{Attr, Element, Node, XML_NS};
+
+/// The namespace of `xmlns` declarations, which nothing else may be in.
+const XMLNS_NS: &str = "http://www.w3.org/2000/xmlns/";
 
 /// Deepest nesting accepted; dead property values can be structured, but not endlessly.
 const MAX_DEPTH: usize = 64;
@@ -35,9 +40,42 @@ pub enum XmlError {
     Encoding,
 }
 
+/// XML 1.0 §2.2 `Char`: what a document may contain, literally or as a character reference.
+pub(crate) fn is_xml_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
+}
+
+fn check_chars(s: &str) -> Result<(), XmlError> {
+    match s.chars().find(|&c| !is_xml_char(c)) {
+        Some(c) => Err(XmlError::Malformed(format!("the character U+{:04X} is not allowed in XML", c as u32))),
+        None => Ok(()),
+    }
+}
+
+/// An attribute value as XML 1.0 §3.3.3 defines it: literal white space (line ends are
+/// already `\n`) becomes a space, then references are expanded (`&#10;` stays a line feed).
+/// quick-xml hands over the raw text, namespace names included.
+fn attribute_value(raw: &[u8]) -> Result<String, XmlError> {
+    let raw = std::str::from_utf8(raw).map_err(|_| XmlError::Encoding)?;
+    let spaced: Cow<'_, str> = if raw.contains(['\t', '\n']) { raw.replace(['\t', '\n'], " ").into() } else { raw.into() };
+    let value = quick_xml::escape::unescape(&spaced).map_err(|e| XmlError::Malformed(e.to_string()))?;
+    check_chars(&value)?;
+    Ok(value.into_owned())
+}
+
+/// XML 1.0 §2.11: CR LF and a lone CR are read as LF, before anything else.
+fn normalize_line_ends(text: &str) -> Cow<'_, str> {
+    if text.contains('\r') {
+        text.replace("\r\n", "\n").replace('\r', "\n").into()
+    } else {
+        text.into()
+    }
+}
+
 fn resolved_ns(r: &ResolveResult<'_>, prefix_is_xml: bool) -> Result<String, XmlError> {
     match r {
-        ResolveResult::Bound(ns) => std::str::from_utf8(ns.as_ref()).map(str::to_owned).map_err(|_| XmlError::Encoding),
+        // The namespace name is an attribute value: `xmlns:z="DAV&#58;"` binds `DAV:`.
+        ResolveResult::Bound(ns) => attribute_value(ns.as_ref()),
         ResolveResult::Unbound => Ok(String::new()),
         ResolveResult::Unknown(_) if prefix_is_xml => Ok(XML_NS.to_owned()),
         ResolveResult::Unknown(p) => {
@@ -75,10 +113,7 @@ fn start_element(reader: &NsReader<&[u8]>, ns: String, e: &BytesStart<'_>) -> Re
         let (ar, local) = reader.resolve_attribute(key);
         let prefix_is_xml = key.prefix().map(|p| p.as_ref() == b"xml").unwrap_or(false);
         let ans = resolved_ns(&ar, prefix_is_xml)?;
-        let value = attr
-            .unescape_value()
-            .map_err(|err| XmlError::Malformed(err.to_string()))?
-            .into_owned();
+        let value = attribute_value(&attr.value)?;
         attrs.push(Attr { ns: ans, name: utf8(local.as_ref())?, value });
     }
     Ok(Element { ns, name, attrs, children: Vec::new() })
@@ -95,7 +130,9 @@ pub fn parse(bytes: &[u8]) -> Result<Element, XmlError> {
     let text = std::str::from_utf8(bytes).map_err(|_| XmlError::Encoding)?;
     // A UTF-8 byte order mark is allowed before the declaration.
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut reader = NsReader::from_str(text);
+    check_chars(text)?;
+    let text = normalize_line_ends(text);
+    let mut reader = NsReader::from_str(&text);
     {
         let config = reader.config_mut();
         config.expand_empty_elements = true;
@@ -114,6 +151,11 @@ pub fn parse(bytes: &[u8]) -> Result<Element, XmlError> {
             Event::Start(_) => Some(resolved_ns(&r, false)?),
             _ => None,
         };
+        if element_ns.as_deref() == Some(XMLNS_NS) {
+            // Namespaces in XML 1.0 §3: element names must not have the prefix `xmlns`
+            // (found by the propfind fuzz target: no parser reads such a name back).
+            return Err(XmlError::Namespace("an element name has the reserved prefix 'xmlns'".into()));
+        }
         match event {
             Event::Start(e) => {
                 if root.is_some() {
@@ -147,6 +189,7 @@ pub fn parse(bytes: &[u8]) -> Result<Element, XmlError> {
             }
             Event::Text(t) => {
                 let s = t.unescape().map_err(|e| XmlError::Malformed(e.to_string()))?;
+                check_chars(&s)?;
                 match stack.last_mut() {
                     Some(parent) => parent.push_text(&s),
                     None if s.trim().is_empty() => {}
@@ -196,6 +239,47 @@ mod tests {
         ));
         assert!(matches!(parse(br#"<!DOCTYPE x [<!ENTITY a "b">]><x/>"#), Err(XmlError::Doctype)));
         assert!(matches!(parse(b"<a/><b/>"), Err(XmlError::Malformed(_))));
+    }
+
+    #[test]
+    fn d4_fuzz_namespace_names_are_unescaped() {
+        // Found by the propfind/search fuzz targets: `xmlns:x="DAV&amp;"` bound `DAV&amp;`
+        // instead of `DAV&`, so `&#68;AV:` was not the DAV namespace.
+        let el = parse(br#"<x:propfind xmlns:x="&#68;AV:"><x:propname/></x:propfind>"#).unwrap();
+        assert!(el.is(DAV, "propfind"));
+        let el = parse(br#"<a xmlns="urn:a&amp;b"><b xmlns:p="u&lt;v" p:c="1"/></a>"#).unwrap();
+        assert_eq!(el.ns, "urn:a&b");
+        assert_eq!(el.elements().next().unwrap().attrs[0].ns, "u<v");
+    }
+
+    #[test]
+    fn d4_fuzz_element_with_the_xmlns_prefix_is_refused() {
+        // Found by the propfind fuzz target: `<xmlns:l/>` parsed into an element in the
+        // xmlns namespace, which no writer can declare.
+        assert!(matches!(parse(b"<propfind xmlns='DAV:'><xmlns:l/></propfind>"), Err(XmlError::Namespace(_))));
+        assert!(parse(b"<a xmlns5='x' xml:lang='en'/>").is_ok(), "only the exact `xmlns` prefix is reserved");
+    }
+
+    #[test]
+    fn d4_fuzz_characters_xml_forbids_are_refused() {
+        // Found by the proppatch fuzz target: a NUL in a namespace name was accepted and
+        // written back into responses, which no XML parser then reads.
+        for bad in [&b"<a xmlns='urn:\x00'/>"[..], b"<a>\x01</a>", b"<a b='\x1f'/>", b"<a>&#1;</a>", b"<a b='&#x1B;'/>", b"<a>\xef\xbf\xbe</a>"] {
+            assert!(matches!(parse(bad), Err(XmlError::Malformed(_))), "{:?}", String::from_utf8_lossy(bad));
+        }
+        assert!(matches!(parse(b"<a>&#0;</a>"), Err(XmlError::Malformed(_))));
+        assert_eq!(parse(b"<a>\t&#9;&#10;&#13;</a>").unwrap().text(), "\t\t\n\r", "references to white space are kept");
+    }
+
+    #[test]
+    fn d4_fuzz_line_ends_and_attribute_white_space_are_normalised() {
+        // XML 1.0 §2.11 and §3.3.3, found by the lock fuzz target (a namespace name with a
+        // line feed): what we store must be what any other XML parser reads.
+        let el = parse(b"<a xmlns='urn:x\ny' b='1\r\n2\t3' c='&#10;'>x\r\ny\rz</a>").unwrap();
+        assert_eq!(el.ns, "urn:x y");
+        assert_eq!(el.attr("", "b"), Some("1 2 3"));
+        assert_eq!(el.attr("", "c"), Some("\n"));
+        assert_eq!(el.text(), "x\ny\nz");
     }
 
     #[test]

@@ -6,9 +6,14 @@
 //! declares a default namespace.
 
 use bytes::Bytes;
+use std::borrow::Cow;
+
+use quick_xml::escape::{escape, partial_escape};
+use quick_xml::events::attributes::Attribute;
 use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
 use quick_xml::Writer;
 
+use super::parse::is_xml_char;
 use super::{Element, Node, DAV, XML_NS};
 
 /// Writes one XML document.
@@ -79,10 +84,10 @@ impl XmlWriter {
         }
         let mut start = BytesStart::new(qname.clone());
         for (prefix, uri) in &decls {
-            start.push_attribute((format!("xmlns:{prefix}").as_str(), uri.as_str()));
+            start.push_attribute(Attribute::from((format!("xmlns:{prefix}").as_bytes(), escape_attribute(uri).as_bytes())));
         }
         for (k, v) in &attr_strings {
-            start.push_attribute((k.as_str(), v.as_str()));
+            start.push_attribute(Attribute::from((k.as_bytes(), escape_attribute(v).as_bytes())));
         }
         self.open.push((qname, mark));
         start
@@ -118,7 +123,7 @@ impl XmlWriter {
 
     /// Writes escaped character data.
     pub fn text(&mut self, s: &str) {
-        let _ = self.w.write_event(Event::Text(BytesText::new(s)));
+        let _ = self.w.write_event(Event::Text(BytesText::from_escaped(escape_text(s))));
     }
 
     /// Writes `<{ns}name>text</{ns}name>`.
@@ -159,6 +164,46 @@ impl XmlWriter {
     }
 }
 
+/// Characters XML cannot carry at all (a control character in a file name shown as
+/// `displayname`) become U+FFFD, so every document written is well-formed.
+fn replace_forbidden(s: &str) -> Cow<'_, str> {
+    if s.chars().all(is_xml_char) {
+        s.into()
+    } else {
+        s.chars().map(|c| if is_xml_char(c) { c } else { '\u{FFFD}' }).collect::<String>().into()
+    }
+}
+
+/// Character data: `<`, `>` and `&` escaped, and CR as `&#13;`, which a parser would
+/// otherwise read as a line feed (XML 1.0 §2.11).
+fn escape_text(s: &str) -> Cow<'_, str> {
+    let s = replace_forbidden(s);
+    let escaped = partial_escape(s);
+    if escaped.contains('\r') {
+        escaped.replace('\r', "&#13;").into()
+    } else {
+        escaped
+    }
+}
+
+/// An attribute value: markup characters and quotes escaped, and tab, line feed and CR as
+/// character references, which attribute-value normalisation would turn into spaces (XML
+/// 1.0 §3.3.3).
+fn escape_attribute(s: &str) -> String {
+    let s = replace_forbidden(s);
+    let escaped = escape(s);
+    let mut out = String::with_capacity(escaped.len());
+    for c in escaped.chars() {
+        match c {
+            '\t' => out.push_str("&#9;"),
+            '\n' => out.push_str("&#10;"),
+            '\r' => out.push_str("&#13;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -175,5 +220,29 @@ mod tests {
         let back = parse(&out).unwrap();
         assert!(back.is(DAV, "prop"));
         assert_eq!(back.elements().next().unwrap(), &src);
+    }
+
+    #[test]
+    fn d5_fuzz_white_space_and_markup_survive_a_round_trip() {
+        // What the proppatch / lock fuzz targets check on every input: values with CR, tabs
+        // and line feeds in text, attributes and namespace names read back unchanged.
+        let src = parse(b"<t:v xmlns:t='urn:a&#10;b&amp;' a='x&#9;y&#10;z&#13;\"&lt;'>p&#13;q\tr\ns</t:v>").unwrap();
+        assert_eq!(src.ns, "urn:a\nb&");
+        let mut w = XmlWriter::new();
+        w.element(&src);
+        let out = w.finish();
+        assert_eq!(parse(&out).unwrap(), src, "{}", String::from_utf8_lossy(&out));
+    }
+
+    #[test]
+    fn fuzz_forbidden_characters_are_never_written() {
+        let mut w = XmlWriter::new();
+        w.start_with(DAV, "a", &[("", "b", "x\u{1}y")]);
+        w.text("file\u{0}name\u{FFFE}");
+        w.end();
+        let out = w.finish();
+        let back = parse(&out).unwrap();
+        assert_eq!(back.text(), "file\u{FFFD}name\u{FFFD}");
+        assert_eq!(back.attr("", "b"), Some("x\u{FFFD}y"));
     }
 }
