@@ -17,6 +17,8 @@ pub use proxy::ProxyHandler;
 pub use respond::RespondHandler;
 pub use webdav::WebDavHandler;
 pub use static_files::{content_type, entity_tags, evaluate_preconditions, EntityTag, Precondition, StaticHandler};
+/// Range and If-Range decisions of static routes (public for the fuzz targets in `crates/server/fuzz`).
+pub use static_files::range;
 
 use crate::body::{Body, RequestBody};
 use crate::config::{HandlerConfig, RouteConfig};

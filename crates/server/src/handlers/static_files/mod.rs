@@ -9,7 +9,7 @@ mod cache;
 mod conditional;
 mod encoding;
 mod listing;
-mod range;
+pub mod range;
 mod stream;
 
 use std::sync::Arc;

@@ -10,7 +10,7 @@ use super::conditional::entity_tags;
 
 /// More ranges than this in one request are served as the whole representation instead
 /// (RFC 9110 §14.2 lets a server ignore a Range it finds abusive).
-const MAX_RANGES: usize = 32;
+pub const MAX_RANGES: usize = 32;
 
 /// What to send for a GET with (or without) Range.
 #[derive(Debug, Clone, PartialEq, Eq)]
