@@ -5,8 +5,13 @@
 //! remembered for a few minutes under a keyed BLAKE2 digest of the credentials; neither the
 //! password nor the header is kept. Unknown users cost one verification against a dummy
 //! hash, so timing does not tell which names exist.
+//!
+//! Password guessing is limited per client address by [`LoginLimiter`]: after
+//! `[limits] auth_failures` failed logins within `auth_lockout`, requests with credentials
+//! from that address get `429` + `Retry-After` without any hash being verified.
 
 use std::collections::HashMap;
+use std::net::{IpAddr, Ipv6Addr};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -14,12 +19,14 @@ use blake2::digest::{KeyInit, Mac};
 use http::header::AUTHORIZATION;
 use http::HeaderMap;
 
-use crate::config::{User, Who};
+use crate::config::{AuthLimits, User, Who};
 
 /// How long a verified credential is trusted without checking the hash again.
 const REMEMBER: Duration = Duration::from_secs(300);
 /// Most remembered credentials.
 const REMEMBER_MAX: usize = 4096;
+/// Most client addresses whose failed logins are tracked at once (about 100 octets each).
+pub const MAX_TRACKED_ADDRESSES: usize = 16_384;
 
 /// The result of looking at a request's credentials.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,6 +56,7 @@ pub struct Authenticator {
     dummy: String,
     key: [u8; 32],
     remembered: Mutex<HashMap<[u8; 32], (String, Instant)>>,
+    limiter: LoginLimiter,
 }
 
 impl Authenticator {
@@ -63,7 +71,13 @@ impl Authenticator {
             dummy: if users.is_empty() { String::new() } else { hash_password(&uuid::Uuid::new_v4().to_string()).unwrap_or_default() },
             key,
             remembered: Mutex::new(HashMap::new()),
+            limiter: LoginLimiter::new(MAX_TRACKED_ADDRESSES),
         })
+    }
+
+    /// The failed-login limiter shared by every route of this configuration.
+    pub fn limiter(&self) -> &LoginLimiter {
+        &self.limiter
     }
 
     /// Are any users configured?
@@ -122,6 +136,108 @@ impl Authenticator {
                 false
             }
         }
+    }
+}
+
+/// Failed logins per client address, in bounded memory.
+///
+/// An address is an IPv4 address or an IPv6 /64 network (one customer's allocation, which a
+/// guesser could otherwise walk through); IPv4-mapped IPv6 addresses count as IPv4. A
+/// failure starts a window of `lockout`; the failure that reaches `failures` within it locks
+/// the address out for `lockout` from then. Failures while locked out are not counted (they
+/// are refused before any check) and do not extend the lockout, so `Retry-After` stays true.
+/// At most `capacity` addresses are tracked: when full, entries whose window and lockout are
+/// over go first, then the counting (not locked) entry that would end soonest, and a lockout
+/// only when every tracked address is locked out; so a flood of addresses each failing
+/// once cannot lift a lockout.
+#[derive(Debug)]
+pub struct LoginLimiter {
+    tracked: Mutex<HashMap<IpAddr, Failures>>,
+    capacity: usize,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Failures {
+    count: u32,
+    since: Instant,
+    locked_until: Option<Instant>,
+}
+
+impl Failures {
+    /// When this entry stops mattering.
+    fn ends(&self, lockout: Duration) -> Instant {
+        self.locked_until.unwrap_or(self.since + lockout)
+    }
+}
+
+impl LoginLimiter {
+    /// A limiter tracking at most `capacity` addresses (at least one).
+    pub fn new(capacity: usize) -> LoginLimiter {
+        LoginLimiter { tracked: Mutex::new(HashMap::new()), capacity: capacity.max(1) }
+    }
+
+    /// How long `ip` is still locked out at `now`; `None` when it may try.
+    pub fn retry_after(&self, ip: IpAddr, limits: &AuthLimits, now: Instant) -> Option<Duration> {
+        if limits.failures == 0 {
+            return None;
+        }
+        let map = self.tracked.lock().unwrap_or_else(|e| e.into_inner());
+        let until = map.get(&key(ip))?.locked_until?;
+        (until > now).then(|| until - now)
+    }
+
+    /// Counts a failed login from `ip` at `now`; returns whether `ip` is now locked out.
+    pub fn record_failure(&self, ip: IpAddr, limits: &AuthLimits, now: Instant) -> bool {
+        if limits.failures == 0 {
+            return false;
+        }
+        let key = key(ip);
+        let mut map = self.tracked.lock().unwrap_or_else(|e| e.into_inner());
+        if !map.contains_key(&key) && map.len() >= self.capacity {
+            make_room(&mut map, self.capacity, limits.lockout, now);
+        }
+        let entry = map.entry(key).or_insert(Failures { count: 0, since: now, locked_until: None });
+        if entry.locked_until.is_some_and(|until| until > now) {
+            return true;
+        }
+        if entry.ends(limits.lockout) <= now {
+            *entry = Failures { count: 0, since: now, locked_until: None };
+        }
+        entry.count = entry.count.saturating_add(1);
+        if entry.count >= limits.failures {
+            entry.locked_until = Some(now + limits.lockout);
+        }
+        entry.locked_until.is_some()
+    }
+
+    /// Addresses tracked right now.
+    pub fn tracked(&self) -> usize {
+        self.tracked.lock().unwrap_or_else(|e| e.into_inner()).len()
+    }
+}
+
+/// Drops entries that no longer matter; if none did, the counting entry that ends soonest,
+/// and a lockout only when nothing else is left.
+fn make_room(map: &mut HashMap<IpAddr, Failures>, capacity: usize, lockout: Duration, now: Instant) {
+    map.retain(|_, f| f.ends(lockout) > now);
+    while map.len() >= capacity {
+        let victim = map.iter().min_by_key(|(_, f)| (f.locked_until.is_some(), f.ends(lockout))).map(|(k, _)| *k);
+        let Some(soonest) = victim else { return };
+        map.remove(&soonest);
+    }
+}
+
+/// The unit an address is counted in: IPv4 address, or IPv6 /64.
+fn key(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(v4) => IpAddr::V4(v4),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => {
+                let s = v6.segments();
+                IpAddr::V6(Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
+            }
+        },
     }
 }
 
@@ -198,6 +314,100 @@ fn decode_base64(s: &str) -> Option<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const LIMITS: AuthLimits = AuthLimits { failures: 3, lockout: Duration::from_secs(60) };
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn issue8_item7_lockout_after_the_limit_for_the_lockout_time() {
+        let l = LoginLimiter::new(16);
+        let t0 = Instant::now();
+        let a = ip("192.0.2.1");
+        assert!(!l.record_failure(a, &LIMITS, t0));
+        assert!(!l.record_failure(a, &LIMITS, t0 + Duration::from_secs(1)));
+        assert_eq!(l.retry_after(a, &LIMITS, t0 + Duration::from_secs(1)), None, "2 of 3 failures: still allowed");
+        assert!(l.record_failure(a, &LIMITS, t0 + Duration::from_secs(2)), "the 3rd failure locks out");
+        assert_eq!(l.retry_after(a, &LIMITS, t0 + Duration::from_secs(2)), Some(Duration::from_secs(60)));
+        assert_eq!(l.retry_after(a, &LIMITS, t0 + Duration::from_secs(32)), Some(Duration::from_secs(30)));
+        assert_eq!(l.retry_after(ip("192.0.2.2"), &LIMITS, t0 + Duration::from_secs(3)), None, "another address is not affected");
+        // A failure while locked out does not extend the lockout.
+        assert!(l.record_failure(a, &LIMITS, t0 + Duration::from_secs(40)));
+        assert_eq!(l.retry_after(a, &LIMITS, t0 + Duration::from_secs(40)), Some(Duration::from_secs(22)));
+        assert_eq!(l.retry_after(a, &LIMITS, t0 + Duration::from_secs(62)), None, "the lockout ends");
+        // After it ends, counting starts again from zero.
+        assert!(!l.record_failure(a, &LIMITS, t0 + Duration::from_secs(63)));
+        assert_eq!(l.retry_after(a, &LIMITS, t0 + Duration::from_secs(63)), None);
+    }
+
+    #[test]
+    fn issue8_item7_failures_outside_the_window_do_not_add_up() {
+        let l = LoginLimiter::new(16);
+        let t0 = Instant::now();
+        let a = ip("192.0.2.1");
+        l.record_failure(a, &LIMITS, t0);
+        l.record_failure(a, &LIMITS, t0 + Duration::from_secs(30));
+        assert!(!l.record_failure(a, &LIMITS, t0 + Duration::from_secs(61)), "the first two are over 60 s old");
+        assert!(!l.record_failure(a, &LIMITS, t0 + Duration::from_secs(62)));
+        assert!(l.record_failure(a, &LIMITS, t0 + Duration::from_secs(63)));
+    }
+
+    #[test]
+    fn issue8_item7_ipv6_counts_per_64_and_mapped_ipv4_as_ipv4() {
+        let l = LoginLimiter::new(16);
+        let t0 = Instant::now();
+        l.record_failure(ip("2001:db8:1:2::1"), &LIMITS, t0);
+        l.record_failure(ip("2001:db8:1:2::ffff"), &LIMITS, t0);
+        l.record_failure(ip("2001:db8:1:2:a:b:c:d"), &LIMITS, t0);
+        assert!(l.retry_after(ip("2001:db8:1:2::42"), &LIMITS, t0).is_some(), "one /64 is one client");
+        assert!(l.retry_after(ip("2001:db8:1:3::1"), &LIMITS, t0).is_none(), "the next /64 is another");
+        for _ in 0..3 {
+            l.record_failure(ip("::ffff:192.0.2.9"), &LIMITS, t0);
+        }
+        assert!(l.retry_after(ip("192.0.2.9"), &LIMITS, t0).is_some());
+    }
+
+    #[test]
+    fn issue8_item7_zero_failures_turns_the_limit_off() {
+        let l = LoginLimiter::new(16);
+        let off = AuthLimits { failures: 0, lockout: Duration::from_secs(60) };
+        let t0 = Instant::now();
+        for _ in 0..100 {
+            assert!(!l.record_failure(ip("192.0.2.1"), &off, t0));
+        }
+        assert_eq!(l.retry_after(ip("192.0.2.1"), &off, t0), None);
+        assert_eq!(l.tracked(), 0);
+    }
+
+    #[test]
+    fn issue8_item7_memory_is_bounded_and_lockouts_outlive_stale_entries() {
+        let l = LoginLimiter::new(4);
+        let t0 = Instant::now();
+        let locked = ip("192.0.2.1");
+        for _ in 0..3 {
+            l.record_failure(locked, &LIMITS, t0);
+        }
+        for i in 0..1000u32 {
+            let a = IpAddr::V4(std::net::Ipv4Addr::from(0x0a00_0000 + i));
+            l.record_failure(a, &LIMITS, t0 + Duration::from_millis(u64::from(i)));
+            assert!(l.tracked() <= 4);
+        }
+        assert!(l.retry_after(locked, &LIMITS, t0 + Duration::from_secs(2)).is_some(), "counting entries go before a lockout");
+        // Once windows and lockouts are over, their entries are what makes room.
+        l.record_failure(ip("198.51.100.7"), &LIMITS, t0 + Duration::from_secs(61));
+        assert_eq!(l.tracked(), 1, "every other entry had ended");
+        // When every tracked address is locked out, the lockout ending soonest makes room.
+        let full = LoginLimiter::new(2);
+        let once = AuthLimits { failures: 1, lockout: Duration::from_secs(60) };
+        full.record_failure(ip("192.0.2.1"), &once, t0);
+        full.record_failure(ip("192.0.2.2"), &once, t0 + Duration::from_secs(1));
+        full.record_failure(ip("192.0.2.3"), &once, t0 + Duration::from_secs(2));
+        assert_eq!(full.tracked(), 2);
+        assert!(full.retry_after(ip("192.0.2.1"), &once, t0 + Duration::from_secs(3)).is_none());
+        assert!(full.retry_after(ip("192.0.2.3"), &once, t0 + Duration::from_secs(3)).is_some());
+    }
 
     #[test]
     fn base64_and_basic() {

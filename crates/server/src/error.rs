@@ -81,6 +81,12 @@ pub enum HttpError {
     /// Access is refused (403).
     #[error("{0}")]
     Forbidden(String),
+    /// Too many failed logins from the client's address (429, issue 8 item 7).
+    #[error("too many failed logins from this address; retry in {retry_after} s")]
+    TooManyLogins {
+        /// Seconds until the lockout ends (`Retry-After`).
+        retry_after: u64,
+    },
     /// A server-side failure.
     #[error("internal error: {0}")]
     Internal(String),
@@ -198,6 +204,15 @@ impl HttpError {
                     .header(http::header::WWW_AUTHENTICATE, HeaderValue::from_str(&challenge).unwrap_or_else(|_| HeaderValue::from_static("Basic")))
             }
             HttpError::Forbidden(why) => Problem::new(StatusCode::FORBIDDEN, why.clone()),
+            HttpError::TooManyLogins { retry_after } => Problem::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                format!(
+                    "Too many failed logins came from your address. Requests with a user name and password are refused for {retry_after} more seconds, whatever the password."
+                ),
+            )
+            .temporary()
+            .advice("The limit is [limits] auth_failures within auth_lockout; auth_failures = 0 turns it off.")
+            .header(RETRY_AFTER, HeaderValue::from(*retry_after)),
             HttpError::BadRequest(why) => Problem::new(StatusCode::BAD_REQUEST, why.clone()),
             HttpError::NotExtended(why) => Problem::new(StatusCode::from_u16(510).unwrap_or(StatusCode::NOT_IMPLEMENTED), why.clone())
                 .advice("The request carries a mandatory HTTP extension (RFC 2774) this resource does not support."),
@@ -298,6 +313,15 @@ mod tests {
         assert_eq!(s(ParseError::BareLf).status, 400);
         let f = HttpError::Request(RequestError::Framing(FramingError::UnknownCoding("foo".into()))).problem();
         assert_eq!(f.status, 501);
+    }
+
+    #[test]
+    fn issue8_item7_too_many_logins_is_429_with_retry_after() {
+        let p = HttpError::TooManyLogins { retry_after: 42 }.problem();
+        assert_eq!(p.status, StatusCode::TOO_MANY_REQUESTS);
+        assert!(p.temporary);
+        assert!(p.detail.contains("42 more seconds"), "{}", p.detail);
+        assert!(p.headers.iter().any(|(n, v)| n == RETRY_AFTER && v == "42"));
     }
 
     #[test]

@@ -206,6 +206,10 @@ impl App {
     }
 
     /// Applies the route's access rule; the authenticated user, if any.
+    ///
+    /// Credentials from an address locked out after too many failed logins are refused with
+    /// 429 before any hash is verified (even right ones: a guesser must not learn that it
+    /// found the password); a failed login counts against the client's address.
     async fn authorize(&self, route: &Route, req: &Request<RequestBody>) -> Result<Option<String>, HttpError> {
         let Some(rule) = &route.access else { return Ok(None) };
         let conn = req.extensions().get::<Arc<ConnInfo>>();
@@ -219,10 +223,26 @@ impl App {
                 }
             }
         }
+        let client = conn.map(|c| c.peer.ip());
+        let limits = &self.config.limits.auth;
+        if let (true, Some(ip)) = (sent, client) {
+            if let Some(wait) = self.auth.limiter().retry_after(ip, limits, Instant::now()) {
+                // Rounded up: retrying after Retry-After seconds always finds the lockout over.
+                let retry_after = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+                return Err(HttpError::TooManyLogins { retry_after });
+            }
+        }
         let user = match self.auth.check(req.headers()).await {
             Credentials::Absent => None,
             Credentials::Valid(u) => Some(u),
-            Credentials::Invalid => return Err(HttpError::Unauthorized { realm: rule.realm.clone() }),
+            Credentials::Invalid => {
+                if let Some(ip) = client {
+                    if self.auth.limiter().record_failure(ip, limits, Instant::now()) {
+                        tracing::warn!(client = %ip, "too many failed logins; credentials from this address are refused for {:?}", limits.lockout);
+                    }
+                }
+                return Err(HttpError::Unauthorized { realm: rule.realm.clone() });
+            }
         };
         let needed = if methodical_policy::properties(req.method()).is_some_and(|p| p.is_safe()) { &rule.read } else { &rule.write };
         if needed.admits(user.as_deref()) {

@@ -89,11 +89,38 @@ pub struct Limits {
     /// Most simultaneous connections from one client address (beyond: closed at once), so
     /// one client cannot take every slot (slow-loris).
     pub max_connections_per_ip: usize,
+    /// Failed logins tolerated from one client address.
+    pub auth: AuthLimits,
 }
 
 impl Default for Limits {
     fn default() -> Limits {
-        Limits { h1: H1Config::default(), shutdown_grace: Duration::from_secs(30), max_connections: 10_000, max_connections_per_ip: 1024 }
+        Limits {
+            h1: H1Config::default(),
+            shutdown_grace: Duration::from_secs(30),
+            max_connections: 10_000,
+            max_connections_per_ip: 1024,
+            auth: AuthLimits::default(),
+        }
+    }
+}
+
+/// `[limits] auth_failures`, `auth_lockout`: `failures` failed logins from one client address
+/// within `lockout` make every further request of that address that carries credentials a
+/// `429 Too Many Requests` with `Retry-After`, until `lockout` has passed since the failure
+/// that reached the limit. Successful logins neither count nor reset the count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AuthLimits {
+    /// Failed logins that lock an address out; `0` turns the limit off (for a server behind
+    /// a proxy, where every client has the proxy's address).
+    pub failures: u32,
+    /// The counting window and the lockout.
+    pub lockout: Duration,
+}
+
+impl Default for AuthLimits {
+    fn default() -> AuthLimits {
+        AuthLimits { failures: 10, lockout: Duration::from_secs(60) }
     }
 }
 

@@ -17,6 +17,9 @@ use super::{
     TlsListener, DEFAULT_LISTEN, DEFAULT_MAX_BODY,
 };
 
+/// Longest `auth_lockout`: a typo such as `"60h"` must not lock a user out for days.
+const MAX_AUTH_LOCKOUT: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawConfig {
@@ -84,6 +87,8 @@ struct RawLimits {
     max_target: Option<Spanned<RawSize>>,
     max_connections: Option<Spanned<usize>>,
     max_connections_per_ip: Option<Spanned<usize>>,
+    auth_failures: Option<Spanned<u32>>,
+    auth_lockout: Option<Spanned<RawDuration>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -228,7 +233,12 @@ pub(super) fn parse(source: &str, base: &Path) -> Result<Config, ConfigError> {
 }
 
 fn toml_error(source: &str, e: &toml::de::Error) -> ConfigError {
-    let message = e.message().trim().to_string();
+    let mut message = e.message().trim().to_string();
+    if message.is_empty() {
+        // toml reports a key with nothing after its `=` at the end of the text with an empty
+        // message (found by the `config` fuzz target); every error must say something.
+        message = "the TOML is incomplete here: a value is missing".into();
+    }
     let help = if message.starts_with("unknown field") {
         "remove the field or fix its spelling; the message lists the fields allowed here"
     } else if message.contains("missing field") {
@@ -376,6 +386,20 @@ fn limits(ctx: &Ctx, raw: &RawLimits) -> Result<Limits, ConfigError> {
     }
     if let Some(n) = &raw.max_connections_per_ip {
         l.max_connections_per_ip = *n.get_ref();
+    }
+    if let Some(n) = &raw.auth_failures {
+        l.auth.failures = *n.get_ref();
+    }
+    if let Some(d) = &raw.auth_lockout {
+        let lockout = duration(ctx, d, "auth_lockout")?;
+        if lockout < std::time::Duration::from_secs(1) || lockout > MAX_AUTH_LOCKOUT {
+            return ctx.err(
+                d.span(),
+                "auth_lockout must be between 1 second and 1 day",
+                "write e.g. `auth_lockout = \"60s\"`; to turn the limit off write `auth_failures = 0`",
+            );
+        }
+        l.auth.lockout = lockout;
     }
     if l.max_connections == 0 || l.max_connections_per_ip == 0 {
         return Err(ConfigError::new("connection limits must be at least 1").help("remove the limit to use the default, or give a positive number"));
@@ -653,5 +677,47 @@ static = { root = "site" }
 
         let e = parse_err("");
         assert!(e.contains("no routes"), "{e}");
+    }
+
+    const SITE_ROUTE: &str = "[[route]]\nprefix = \"/\"\nstatic = { root = \"site\" }\n";
+
+    #[test]
+    fn fuzz_config_key_without_value_at_the_end_has_a_message() {
+        // Found by the `config` fuzz target: `tisten =` gave an error with an empty message.
+        for src in ["tisten =", "listen =", "[limits]\nauth_failures ="] {
+            let e = Config::parse(src, Path::new(".")).unwrap_err();
+            assert!(!e.message.trim().is_empty(), "{src:?}: {e:?}");
+            assert!(e.position.is_some(), "{src:?}: {e:?}");
+        }
+    }
+
+    #[test]
+    fn issue8_item7_auth_limits_default_to_10_failures_per_60s() {
+        let d = base_with_site();
+        let c = Config::parse(SITE_ROUTE, d.path()).unwrap();
+        assert_eq!(c.limits.auth, super::super::AuthLimits { failures: 10, lockout: std::time::Duration::from_secs(60) });
+    }
+
+    #[test]
+    fn issue8_item7_auth_limits_are_configurable() {
+        let d = base_with_site();
+        let src = format!("[limits]\nauth_failures = 3\nauth_lockout = \"2m\"\n{SITE_ROUTE}");
+        let c = Config::parse(&src, d.path()).unwrap();
+        assert_eq!(c.limits.auth.failures, 3);
+        assert_eq!(c.limits.auth.lockout, std::time::Duration::from_secs(120));
+        let off = Config::parse(&format!("[limits]\nauth_failures = 0\n{SITE_ROUTE}"), d.path()).unwrap();
+        assert_eq!(off.limits.auth.failures, 0, "0 turns the limit off");
+    }
+
+    #[test]
+    fn issue8_item7_bad_auth_limits_are_refused_with_the_line() {
+        let e = parse_err(&format!("[limits]\nauth_lockout = \"0s\"\n{SITE_ROUTE}"));
+        assert!(e.starts_with("line 2") && e.contains("between 1 second and 1 day") && e.contains("auth_failures = 0"), "{e}");
+        let e = parse_err(&format!("[limits]\nauth_lockout = \"2d\"\n{SITE_ROUTE}"));
+        assert!(e.contains("line 2"), "{e}");
+        let e = parse_err(&format!("[limits]\nauth_lockout = \"25h\"\n{SITE_ROUTE}"));
+        assert!(e.contains("between 1 second and 1 day"), "{e}");
+        let e = parse_err(&format!("[limits]\nauth_failures = -1\n{SITE_ROUTE}"));
+        assert!(e.starts_with("line 2"), "{e}");
     }
 }
