@@ -61,6 +61,11 @@ pub fn filter(settings: &FilterSettings<'_>, client: &mut request::Parts, rest: 
             settings.via.pseudonym()
         )));
     }
+    if has_dot_segment(client.uri.path()) {
+        return Verdict::Refuse(HttpError::BadRequest(
+            "The request path contains a `.` or `..` segment (perhaps percent-encoded) or an encoded NUL. Clients remove dot-segments before sending (RFC 3986 §5.2.4); this gateway does not forward them, since the upstream would resolve them outside the route.".into(),
+        ));
+    }
     let is_options = client.method == Method::OPTIONS;
     let hops = if is_options || client.method == Method::TRACE {
         match max_forwards(&client.headers) {
@@ -109,6 +114,43 @@ pub fn filter(settings: &FilterSettings<'_>, client: &mut request::Parts, rest: 
     head.uri = upstream_target(&client.uri, rest, settings.strip_prefix);
     head.version = Version::HTTP_11;
     Verdict::Forward(Plan { head, fulfilled, via_http10 })
+}
+
+/// Does `path` hold a dot-segment, raw or percent-encoded, also one hidden behind an encoded
+/// `/` or a `\\` (`..%2f`, `..\\`)? The gateway forwards the path as it was sent (RFC 9110
+/// §7.6), so the upstream would resolve it: `/api/../admin` is routed here by its `/api/`
+/// prefix but is `/admin` upstream — a way around the route table, and with `strip_prefix`
+/// out of the upstream's base path. An encoded NUL counts too: an upstream that stops
+/// reading at it sees `/api/..` in `/api/..%00/x`. Static and WebDAV routes refuse both.
+fn has_dot_segment(path: &str) -> bool {
+    path.split('/').any(|segment| {
+        if !segment.contains('.') && !segment.contains("%2") && !segment.contains("%00") {
+            return false;
+        }
+        let decoded = percent_decode(segment);
+        decoded.contains(&0) || decoded.split(|&b| b == b'/' || b == b'\\').any(|piece| piece == b"." || piece == b"..")
+    })
+}
+
+/// Percent-decodes once; invalid escapes stay as they are.
+fn percent_decode(s: &str) -> Vec<u8> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
+        match (b[i], b.get(i + 1).copied().and_then(hex), b.get(i + 2).copied().and_then(hex)) {
+            (b'%', Some(hi), Some(lo)) => {
+                out.push(hi << 4 | lo);
+                i += 3;
+            }
+            (c, _, _) => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    out
 }
 
 /// A copy of the client's method, target and header fields (not its extensions).
@@ -288,6 +330,33 @@ mod tests {
         let p = forward(filter(&settings(None), &mut c.clone(), "r", true));
         assert_eq!(p.head.headers["host"], "target.example:8080");
         assert_eq!(p.head.uri, "/proxy/r");
+    }
+
+    #[test]
+    fn issue8_dot_segments_are_refused_not_forwarded() {
+        for path in [
+            "/proxy/../admin",
+            "/proxy/sub/../../admin",
+            "/proxy/./r",
+            "/proxy/..",
+            "/proxy/%2e%2e/admin",
+            "/proxy/%2E%2e/admin",
+            "/proxy/.%2e/admin",
+            "/proxy/..%2fadmin",
+            "/proxy/..%2Fadmin",
+            "/proxy/..%5cadmin",
+            "/proxy/..\\admin",
+            "/proxy/a%2f..%2f..%2fadmin",
+            "/proxy/..%00/admin",
+            "/proxy/a%00b",
+        ] {
+            let mut c = parts("GET", path, &[]);
+            assert_eq!(refused(filter(&settings(None), &mut c, "", true)), 400, "{path}");
+        }
+        for path in ["/proxy/a..b", "/proxy/...", "/proxy/.hidden", "/proxy/%252e%252e/x", "/proxy/a.b/c.d", "/proxy/r?x=/../y"] {
+            let mut c = parts("GET", path, &[]);
+            assert!(matches!(filter(&settings(None), &mut c, "", true), Verdict::Forward(_)), "{path}");
+        }
     }
 
     #[test]
