@@ -17,6 +17,11 @@ const PROXY_CONNECTION: HeaderName = HeaderName::from_static("proxy-connection")
 /// coding wins over it and the body is re-framed on the next hop (RFC 9112 §6.3, P-11). A
 /// `Content-Length` that stays is written once, canonically (see [`canonical_content_length`]).
 pub fn strip_hop_by_hop(headers: &mut HeaderMap) {
+    // Most messages carry none of these: one pass over the names instead of a lookup each.
+    if !headers.keys().any(is_hop_by_hop) {
+        canonical_content_length(headers);
+        return;
+    }
     let listed: Vec<HeaderName> = headers
         .get_all(CONNECTION)
         .iter()
@@ -33,6 +38,11 @@ pub fn strip_hop_by_hop(headers: &mut HeaderMap) {
         headers.remove(name);
     }
     canonical_content_length(headers);
+}
+
+/// Removed by [`strip_hop_by_hop`] whatever `Connection` lists.
+fn is_hop_by_hop(name: &HeaderName) -> bool {
+    name == CONNECTION || name == TRANSFER_ENCODING || name == TE || name == UPGRADE || name == KEEP_ALIVE || name == PROXY_CONNECTION
 }
 
 /// Leaves at most one `Content-Length` line holding one decimal number without leading

@@ -13,7 +13,9 @@
 //! server's error pages, so that responses of a cached route all carry `Cache-Status`
 //! (RFC 9211).
 
+mod client;
 mod fields;
+mod pool;
 mod purge;
 mod request_filter;
 mod response_filter;
@@ -202,7 +204,7 @@ impl ProxyHandler {
     /// Forwards without storing; on a cached route, an unsafe method's success invalidates
     /// (C-10).
     async fn pass(&self, client: &request::Parts, plan: Plan, body: RequestBody, cache: Option<&Cache>, status: Option<CacheStatus>) -> Response<Body> {
-        let resp = match self.upstreams.send(plan.head, body, replayable(&client.method)).await {
+        let resp = match self.upstreams.send(&plan.head, body, replayable(&client.method)).await {
             Ok(r) => r,
             Err(e) => return self.fail(e.into_http(), client, status),
         };
@@ -318,7 +320,7 @@ impl ProxyHandler {
     /// Forwards a cacheable request and stores what may be stored.
     async fn fetch(&self, cache: &Arc<Cache>, client: request::Parts, plan: Plan, body: RequestBody, status: CacheStatus, guard: Option<LeaderGuard>) -> Response<Body> {
         let request_time = SystemTime::now();
-        let resp = match self.upstreams.send(plan.head, body, replayable(&client.method)).await {
+        let resp = match self.upstreams.send(&plan.head, body, replayable(&client.method)).await {
             Ok(r) => r,
             Err(e) => return self.fail(e.into_http(), &client, Some(status)),
         };
@@ -431,7 +433,7 @@ impl ProxyHandler {
         };
         let status = cache.forward_status(why).collapsed(collapsed);
         let request_time = SystemTime::now();
-        let resp = match self.upstreams.send(clone_head(&plan.head), body, replayable(&client.method)).await {
+        let resp = match self.upstreams.send(&plan.head, body, replayable(&client.method)).await {
             Ok(r) => r,
             Err(e) => {
                 if let Some(stale) = cache.stale_on_error(&client, &reval, e.failure(), SystemTime::now()) {
@@ -487,7 +489,7 @@ impl ProxyHandler {
         tokio::spawn(async move {
             let _flight = guard;
             let request_time = SystemTime::now();
-            let Ok(resp) = upstreams.send(head, RequestBody::Empty, true).await else { return };
+            let Ok(resp) = upstreams.send(&head, RequestBody::Empty, true).await else { return };
             let response_time = SystemTime::now();
             let (mut parts, incoming) = resp.into_parts();
             response_filter::filter(&mut parts, &via, None, false);
@@ -524,7 +526,7 @@ impl PassMarks {
     fn mark(&self, key: &str) {
         let now = std::time::Instant::now();
         // Renewed only when it ran out: an unstorable URI under load is marked once per period.
-        if !self.marks.get(key).is_some_and(|until| until > now) {
+        if self.marks.get(key).is_none_or(|until| until <= now) {
             self.marks.insert(key.to_owned(), now + PASS_FOR);
         }
     }
