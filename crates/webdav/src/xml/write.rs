@@ -8,7 +8,7 @@
 use bytes::Bytes;
 use std::borrow::Cow;
 
-use quick_xml::escape::{escape, partial_escape};
+use quick_xml::escape::escape;
 use quick_xml::events::attributes::Attribute;
 use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
 use quick_xml::Writer;
@@ -174,11 +174,12 @@ fn replace_forbidden(s: &str) -> Cow<'_, str> {
     }
 }
 
-/// Character data: `<`, `>` and `&` escaped, and CR as `&#13;`, which a parser would
-/// otherwise read as a line feed (XML 1.0 §2.11).
+/// Character data: markup characters and quotes escaped (as before: clients and tests see
+/// `&quot;` in entity tags), and CR as `&#13;`, which a parser would otherwise read as a
+/// line feed (XML 1.0 §2.11).
 fn escape_text(s: &str) -> Cow<'_, str> {
     let s = replace_forbidden(s);
-    let escaped = partial_escape(s);
+    let escaped = escape(s);
     if escaped.contains('\r') {
         escaped.replace('\r', "&#13;").into()
     } else {
