@@ -188,12 +188,14 @@ impl TracedServer {
             .stderr(stderr)
             .spawn()
             .expect("start methodical");
+        // Owned at once, so the process is killed however this ends.
+        let mut server = TracedServer { child, addr: SocketAddr::from(([0, 0, 0, 0], 0)), dir };
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
-            let text = std::fs::read_to_string(dir.path().join("stderr.log")).unwrap_or_default();
+            let text = server.read("stderr.log");
             if let Some(addr) = text.lines().find_map(|l| l.strip_prefix("listening on http://")) {
-                let addr = addr.trim().parse().unwrap();
-                return TracedServer { child, addr, dir };
+                server.addr = addr.trim().parse().unwrap();
+                return server;
             }
             assert!(Instant::now() < deadline, "methodical did not start:\n{text}");
             std::thread::sleep(Duration::from_millis(20));
