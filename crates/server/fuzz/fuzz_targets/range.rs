@@ -59,6 +59,13 @@ fn check_decide(range: &[u8], if_range: Option<&[u8]>, len: u64) {
         RangeDecision::NotSatisfiable => {
             let text = range_value.to_str().expect("a decided Range is text");
             assert_eq!(parse(text, len), Some(Vec::new()), "416 only when nothing is satisfiable");
+            if len == 0 {
+                // RFC 9110 §14.1.1: a non-zero suffix-range is satisfiable even then.
+                let suffix = text.split_once('=').map_or("", |(_, s)| s).split(',').any(|spec| {
+                    spec.trim().strip_prefix('-').is_some_and(|n| n.trim().bytes().any(|b| b != b'0'))
+                });
+                assert!(!suffix, "416 for a non-zero suffix-range on an empty representation: {text:?}");
+            }
         }
         RangeDecision::Full => {}
     }

@@ -36,6 +36,9 @@ pub fn decide(headers: &HeaderMap, len: u64, etag: &str, last_modified: SystemTi
     }
     match parse(range, len) {
         None => RangeDecision::Full,
+        // RFC 9110 §14.1.1: on an empty representation a suffix-range with a non-zero
+        // length is still satisfiable, but no byte range can express it: send it whole.
+        Some(ranges) if ranges.is_empty() && len == 0 && has_nonzero_suffix(range) => RangeDecision::Full,
         Some(ranges) if ranges.is_empty() => RangeDecision::NotSatisfiable,
         Some(ranges) if ranges.len() > MAX_RANGES => RangeDecision::Full,
         Some(ranges) => RangeDecision::Partial(ranges),
@@ -56,6 +59,12 @@ fn if_range_holds(headers: &HeaderMap, etag: &str, last_modified: SystemTime) ->
         };
     }
     httpdate::parse_http_date(value).is_ok_and(|d| d == last_modified)
+}
+
+/// Does a (valid) byte-range set hold a suffix-range `-N` with N > 0?
+fn has_nonzero_suffix(value: &str) -> bool {
+    let set = value.split_once('=').map_or("", |(_, set)| set);
+    set.split(',').filter_map(|spec| spec.trim().strip_prefix('-')).any(|n| n.trim().bytes().any(|b| b != b'0'))
 }
 
 /// Parses `bytes=…` into satisfiable ranges clipped to `len`. `None` when the header is not
@@ -153,5 +162,16 @@ mod tests {
         assert_eq!(d(&[("range", "bytes=0-1"), ("if-range", "Sat, 01 Jan 2000 00:00:00 GMT")]), RangeDecision::Full);
         assert_eq!(d(&[("range", "bytes=20-")]), RangeDecision::NotSatisfiable);
         assert_eq!(d(&[]), RangeDecision::Full);
+    }
+
+    #[test]
+    fn rfc9110_14_1_1_suffix_range_of_an_empty_representation_is_200() {
+        let lm = UNIX_EPOCH + Duration::from_secs(1_000_000_000);
+        let d = |range: &str| decide(&headers(&[("range", range)]), 0, "\"t\"", lm);
+        assert_eq!(d("bytes=-5"), RangeDecision::Full, "satisfiable, but there are no octets to cut out");
+        assert_eq!(d("bytes=0-, -1"), RangeDecision::Full);
+        assert_eq!(d("bytes=0-"), RangeDecision::NotSatisfiable, "an int-range never fits an empty representation");
+        assert_eq!(d("bytes=-0"), RangeDecision::NotSatisfiable, "a zero-length suffix is never satisfiable");
+        assert_eq!(d("bytes=-000"), RangeDecision::NotSatisfiable);
     }
 }
