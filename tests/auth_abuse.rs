@@ -7,7 +7,8 @@
 //! - Basic credentials over cleartext HTTP are accepted only from loopback addresses unless
 //!   `allow_insecure_auth = true`. A non-loopback client needs a second address: the test
 //!   makes a network namespace of its own (root, as on the CI machine) with `10.77.0.1` on
-//!   its loopback interface, so nothing outside the test sees it.
+//!   its loopback interface (set with ioctls, no network tools needed), so nothing outside
+//!   the test sees it.
 
 mod common;
 
@@ -282,9 +283,12 @@ fn issue8_item7_authorization_never_in_the_json_log_nor_stderr() {
 // Cleartext credentials only from loopback
 // ---------------------------------------------------------------------------------------
 
+/// The non-loopback address the namespace of [`in_network_namespace`] has.
+const REMOTE: [u8; 4] = [10, 77, 0, 1];
+
 /// Runs `f` on a thread of its own inside a new network namespace whose loopback interface
-/// is up and also carries 10.77.0.1/32 (a non-loopback address). Threads and processes it
-/// starts share the namespace; it disappears with them.
+/// is up and also carries 10.77.0.1/32 (a non-loopback address, as `lo:1`). Threads and
+/// processes it starts share the namespace; it disappears with them.
 fn in_network_namespace<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
     std::thread::spawn(move || {
         // SAFETY: unshare(2) with a namespace flag affects only the calling thread.
@@ -294,14 +298,56 @@ fn in_network_namespace<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'stati
                 std::io::Error::last_os_error()
             );
         }
-        for args in [&["link", "set", "lo", "up"][..], &["addr", "add", "10.77.0.1/32", "dev", "lo"]] {
-            let out = Command::new("ip").args(args).output().expect("the `ip` command (iproute2)");
-            assert!(out.status.success(), "ip {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-        }
+        configure_loopback();
         f()
     })
     .join()
     .unwrap_or_else(|e| std::panic::resume_unwind(e))
+}
+
+/// `ifconfig lo up; ifconfig lo:1 10.77.0.1 netmask 255.255.255.255 up`, with the ioctls
+/// themselves so the test needs no network tools.
+fn configure_loopback() {
+    fn request(name: &str) -> libc::ifreq {
+        // SAFETY: ifreq is plain data; all zeroes is a valid value.
+        let mut r: libc::ifreq = unsafe { std::mem::zeroed() };
+        for (dst, src) in r.ifr_name.iter_mut().zip(name.bytes()) {
+            *dst = src as libc::c_char;
+        }
+        r
+    }
+    fn ipv4(octets: [u8; 4]) -> libc::sockaddr {
+        let sin = libc::sockaddr_in {
+            sin_family: libc::AF_INET as libc::sa_family_t,
+            sin_port: 0,
+            sin_addr: libc::in_addr { s_addr: u32::from_be_bytes(octets).to_be() },
+            sin_zero: [0; 8],
+        };
+        // SAFETY: sockaddr_in and sockaddr have the same size on Linux; this is how the
+        // address ioctls take an IPv4 address.
+        unsafe { std::mem::transmute::<libc::sockaddr_in, libc::sockaddr>(sin) }
+    }
+    // SAFETY: ioctl(2) on a socket we own with properly initialised ifreq structs.
+    unsafe {
+        let fd = libc::socket(libc::AF_INET, libc::SOCK_DGRAM, 0);
+        assert!(fd >= 0, "socket: {}", std::io::Error::last_os_error());
+        let check = |rc: libc::c_int, what: &str| assert_eq!(rc, 0, "{what}: {}", std::io::Error::last_os_error());
+        for name in ["lo", "lo:1"] {
+            if name == "lo:1" {
+                let mut r = request(name);
+                r.ifr_ifru.ifru_addr = ipv4(REMOTE);
+                check(libc::ioctl(fd, libc::SIOCSIFADDR, &r), "SIOCSIFADDR lo:1");
+                let mut r = request(name);
+                r.ifr_ifru.ifru_netmask = ipv4([255, 255, 255, 255]);
+                check(libc::ioctl(fd, libc::SIOCSIFNETMASK, &r), "SIOCSIFNETMASK lo:1");
+            }
+            let mut r = request(name);
+            check(libc::ioctl(fd, libc::SIOCGIFFLAGS, &mut r), "SIOCGIFFLAGS");
+            r.ifr_ifru.ifru_flags |= libc::IFF_UP as libc::c_short;
+            check(libc::ioctl(fd, libc::SIOCSIFFLAGS, &r), "SIOCSIFFLAGS");
+        }
+        libc::close(fd);
+    }
 }
 
 /// The address the server announced for `ip`.
@@ -323,7 +369,7 @@ fn start_with_second_address(config: &str) -> (Server, SocketAddr) {
 fn issue8_item7_cleartext_credentials_from_other_machines_are_403() {
     in_network_namespace(|| {
         let (s, outside) = start_with_second_address(&config(""));
-        let remote = ip("10.77.0.1");
+        let remote = IpAddr::from(REMOTE);
         assert!(!remote.is_loopback());
         let r = get_at(outside, remote, "/files/a.txt", &basic("alice", PASSWORD));
         assert_eq!(r.status, 403, "right password, cleartext, non-loopback client: {r:?}");
@@ -346,7 +392,7 @@ fn issue8_item7_cleartext_credentials_from_other_machines_are_403() {
 fn issue8_item7_allow_insecure_auth_accepts_cleartext_credentials_from_anywhere() {
     in_network_namespace(|| {
         let (_s, outside) = start_with_second_address(&config("allow_insecure_auth = true\n"));
-        let remote = ip("10.77.0.1");
+        let remote = IpAddr::from(REMOTE);
         let r = get_at(outside, remote, "/files/a.txt", &basic("alice", PASSWORD));
         assert_eq!((r.status, r.text().as_str()), (200, "hello"), "{r:?}");
         assert_eq!(get_at(outside, remote, "/files/a.txt", &basic("alice", "nope")).status, 401);
