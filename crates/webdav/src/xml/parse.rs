@@ -45,6 +45,41 @@ pub(crate) fn is_xml_char(c: char) -> bool {
     matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
 }
 
+/// XML 1.0 §2.3 `NameStartChar`, without `:` (Namespaces in XML: names are `NCName`s).
+fn is_name_start(c: char) -> bool {
+    matches!(c,
+        'A'..='Z' | '_' | 'a'..='z' | '\u{C0}'..='\u{D6}' | '\u{D8}'..='\u{F6}' | '\u{F8}'..='\u{2FF}'
+        | '\u{370}'..='\u{37D}' | '\u{37F}'..='\u{1FFF}' | '\u{200C}'..='\u{200D}' | '\u{2070}'..='\u{218F}'
+        | '\u{2C00}'..='\u{2FEF}' | '\u{3001}'..='\u{D7FF}' | '\u{F900}'..='\u{FDCF}' | '\u{FDF0}'..='\u{FFFD}'
+        | '\u{10000}'..='\u{EFFFF}')
+}
+
+/// XML 1.0 §2.3 `NameChar`, without `:`.
+fn is_name_char(c: char) -> bool {
+    is_name_start(c)
+        || matches!(c, '-' | '.' | '0'..='9' | '\u{B7}' | '\u{300}'..='\u{36F}' | '\u{203F}'..='\u{2040}')
+}
+
+/// A qualified name (`prefix:local` or `local`) whose parts are XML names. quick-xml does
+/// not check names, so `< >`, `<a@b/>` or `</>` came through and were written back into
+/// responses no parser reads (found by the propfind, lock and search fuzz targets).
+fn check_qname(raw: &[u8]) -> Result<(), XmlError> {
+    let name = std::str::from_utf8(raw).map_err(|_| XmlError::Encoding)?;
+    let ncname = |part: &str| {
+        let mut chars = part.chars();
+        chars.next().is_some_and(is_name_start) && chars.all(is_name_char)
+    };
+    let valid = match name.split_once(':') {
+        Some((prefix, local)) => ncname(prefix) && ncname(local),
+        None => ncname(name),
+    };
+    if valid {
+        Ok(())
+    } else {
+        Err(XmlError::Malformed(format!("`{}` is not an XML name", name.escape_debug())))
+    }
+}
+
 fn check_chars(s: &str) -> Result<(), XmlError> {
     match s.chars().find(|&c| !is_xml_char(c)) {
         Some(c) => Err(XmlError::Malformed(format!("the character U+{:04X} is not allowed in XML", c as u32))),
@@ -91,12 +126,14 @@ fn utf8(bytes: &[u8]) -> Result<String, XmlError> {
 /// Builds an [`Element`] (without children) from a start tag.
 fn start_element(reader: &NsReader<&[u8]>, ns: String, e: &BytesStart<'_>) -> Result<Element, XmlError> {
     let qname = e.name();
+    check_qname(qname.as_ref())?;
     let name = utf8(qname.local_name().as_ref())?;
     let mut attrs = Vec::new();
     for attr in e.attributes() {
         let attr = attr.map_err(|err| XmlError::Malformed(err.to_string()))?;
         let key = attr.key;
         let raw_key = key.as_ref();
+        check_qname(raw_key)?;
         if raw_key == b"xmlns" {
             continue;
         }
@@ -258,6 +295,30 @@ mod tests {
         // xmlns namespace, which no writer can declare.
         assert!(matches!(parse(b"<propfind xmlns='DAV:'><xmlns:l/></propfind>"), Err(XmlError::Namespace(_))));
         assert!(parse(b"<a xmlns5='x' xml:lang='en'/>").is_ok(), "only the exact `xmlns` prefix is reserved");
+    }
+
+    #[test]
+    fn d4_fuzz_element_and_attribute_names_must_be_xml_names() {
+        // Found by the propfind, lock and search fuzz targets: quick-xml passes names it does
+        // not check, and an element named "" was written back as `<>…</>`.
+        for bad in [
+            &b"<\r><\r></></>"[..],
+            b"<a>< xmlns:x='urn:x'/></a>",
+            b"<a><\t/></a>",
+            b"<D:prop xmlns:D='DAV:'><D:gete@tag/></D:prop>",
+            b"<a xmln,='x'/>",
+            b"<a b:c:d='x' xmlns:b='u'/>",
+            b"<1a/>",
+            b"<a -b='x'/>",
+            b"<D: xmlns:D='DAV:'/>",
+            b"<:a/>",
+        ] {
+            assert!(matches!(parse(bad), Err(XmlError::Malformed(_) | XmlError::Namespace(_))), "{:?}", String::from_utf8_lossy(bad));
+        }
+        let el = parse("<a-b.c_d xmlns:p='u' p:é·1='x' x1lns='y'><\u{e9}t\u{e9}/></a-b.c_d>".as_bytes()).unwrap();
+        assert_eq!(el.name, "a-b.c_d");
+        assert_eq!(el.attr("u", "é·1"), Some("x"));
+        assert_eq!(el.elements().next().unwrap().name, "été");
     }
 
     #[test]
