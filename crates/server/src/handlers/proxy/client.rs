@@ -342,7 +342,8 @@ impl Conn {
                 *span = ((h.name.as_ptr() as usize - base) as u32, h.name.len() as u32, (h.value.as_ptr() as usize - base) as u32, h.value.len() as u32);
             }
             let raw = self.buf.split_to(len).freeze();
-            let mut map = HeaderMap::with_capacity(count);
+            // Room for what the response filter adds (Via, Date, Cache-Status) without growing.
+            let mut map = HeaderMap::with_capacity(count + 3);
             for &(name_at, name_len, value_at, value_len) in &spans[..count] {
                 let (name_at, value_at) = (name_at as usize, value_at as usize);
                 let name = HeaderName::from_bytes(&raw[name_at..name_at + name_len as usize])

@@ -126,19 +126,42 @@ impl ProxyHandler {
 
     /// Answers a request dispatched to the route. Never fails: errors are rendered here.
     pub async fn handle(&self, req: Request<RequestBody>, ctx: RequestCtx<'_>) -> Result<Response<Body>, HttpError> {
-        let (mut client, body) = req.into_parts();
+        let (mut client, mut body) = req.into_parts();
         if self.purge.is_some() && client.method.as_str() == PURGE {
             return Ok(self.purge(&client).await);
         }
+        let Some(cache) = self.cache.clone() else {
+            // Kept apart from the cached path and with everything borrowed, so that the
+            // future of a forwarded request (moved at every level of the pipeline above)
+            // holds no state it does not need.
+            let plan = match self.filter(&mut client, ctx.rest) {
+                Ok(plan) => plan,
+                Err(resp) => return Ok(resp),
+            };
+            return Ok(self.pass(&client, &plan, &mut body, None, None).await);
+        };
         // A plain GET or HEAD that a stored response may answer is looked up before anything
         // is prepared for upstream: a hit needs none of it.
-        let early = match &self.cache {
-            Some(cache) if self.plain_read(&client) => match cache.lookup(&client, SystemTime::now()).await {
+        let early = if self.plain_read(&client) {
+            match cache.lookup(&client, SystemTime::now()).await {
                 Lookup::Hit(hit) => return Ok(cached(hit, &client.method)),
                 other => Some(other),
-            },
-            _ => None,
+            }
+        } else {
+            None
         };
+        let plan = match self.filter(&mut client, ctx.rest) {
+            Ok(plan) => plan,
+            Err(resp) => return Ok(resp),
+        };
+        // Boxed: the cache's states would otherwise make every proxied request's future
+        // (moved and boxed by the pipeline) several times larger.
+        Ok(Box::pin(self.through_cache(&cache, client, plan, body, early)).await)
+    }
+
+    /// Phase 1: the request filter. `Err` is the gateway's own answer (a loop, Max-Forwards
+    /// 0, a refused extension).
+    fn filter(&self, client: &mut request::Parts, rest: &str) -> Result<Plan, Response<Body>> {
         let settings = FilterSettings {
             via: &self.via,
             allowlist: self.allowlist.as_ref(),
@@ -146,20 +169,14 @@ impl ProxyHandler {
             upstream_host: self.upstream_host.as_ref(),
             strip_prefix: self.strip_prefix,
         };
-        let plan = match request_filter::filter(&settings, &mut client, ctx.rest, self.cache.is_some()) {
-            Verdict::Forward(plan) => plan,
-            Verdict::Answer(resp) => return Ok(self.local(resp)),
+        match request_filter::filter(&settings, client, rest, self.cache.is_some()) {
+            Verdict::Forward(plan) => Ok(plan),
+            Verdict::Answer(resp) => Err(self.local(resp)),
             Verdict::Refuse(e) => {
                 let status = self.cache.as_ref().map(|c| c.local_status());
-                return Ok(self.fail(e, &client, status));
+                Err(self.fail(e, client, status))
             }
-        };
-        Ok(match self.cache.clone() {
-            None => self.pass(&client, plan, body, None, None).await,
-            // Boxed: the cache's states would otherwise make every proxied request's future
-            // (moved and boxed by the pipeline) several times larger.
-            Some(cache) => Box::pin(self.through_cache(&cache, client, plan, body, early)).await,
-        })
+        }
     }
 
     /// GET or HEAD that the request filter would forward unchanged in meaning: no loop, no
@@ -203,14 +220,14 @@ impl ProxyHandler {
 
     /// Forwards without storing; on a cached route, an unsafe method's success invalidates
     /// (C-10).
-    async fn pass(&self, client: &request::Parts, plan: Plan, body: RequestBody, cache: Option<&Cache>, status: Option<CacheStatus>) -> Response<Body> {
+    async fn pass(&self, client: &request::Parts, plan: &Plan, body: &mut RequestBody, cache: Option<&Cache>, status: Option<&CacheStatus>) -> Response<Body> {
         let resp = match self.upstreams.send(&plan.head, body, replayable(&client.method)).await {
             Ok(r) => r,
-            Err(e) => return self.fail(e.into_http(), client, status),
+            Err(e) => return self.fail(e.into_http(), client, status.cloned()),
         };
         let (mut parts, incoming) = resp.into_parts();
         if let Some(e) = informational(&parts) {
-            return self.fail(e, client, status);
+            return self.fail(e, client, status.cloned());
         }
         response_filter::filter(&mut parts, &self.via, plan.fulfilled.as_ref(), plan.via_http10);
         if let Some(cache) = cache {
@@ -218,7 +235,7 @@ impl ProxyHandler {
                 cache.invalidate_after(client, &parts).await;
             }
         }
-        if let Some(s) = status.clone() {
+        if let Some(s) = status.cloned() {
             parts.headers.append(CACHE_STATUS, s.to_header_value());
         }
         if client.method == Method::HEAD {
@@ -227,16 +244,16 @@ impl ProxyHandler {
         }
         match gather(incoming).await {
             Ok(content) => Response::from_parts(parts, content.into_body()),
-            Err(e) => self.fail(incomplete(e), client, status),
+            Err(e) => self.fail(incomplete(e), client, status.cloned()),
         }
     }
 
     /// Phase 2: the cache lookup and what follows from it.
-    async fn through_cache(&self, cache: &Arc<Cache>, client: request::Parts, plan: Plan, body: RequestBody, early: Option<Lookup>) -> Response<Body> {
+    async fn through_cache(&self, cache: &Arc<Cache>, client: request::Parts, plan: Plan, mut body: RequestBody, early: Option<Lookup>) -> Response<Body> {
         // WebDAV state tokens make a request about locks, not representations (D-11).
         if client.headers.contains_key(IF) || client.headers.contains_key(LOCK_TOKEN) {
             let status = cache.forward_status(Forward::Bypass);
-            return self.pass(&client, plan, body, Some(cache), Some(status)).await;
+            return self.pass(&client, &plan, &mut body, Some(cache), Some(&status)).await;
         }
         let lookup = match early {
             Some(l) => l,
@@ -260,7 +277,7 @@ impl ProxyHandler {
                     methodical_cache::BypassReason::RequestNoStore | methodical_cache::BypassReason::OriginPreconditions => Forward::Request,
                     methodical_cache::BypassReason::NoKey => Forward::Bypass,
                 };
-                self.pass(&client, plan, body, Some(cache), Some(cache.forward_status(why))).await
+                self.pass(&client, &plan, &mut body, Some(cache), Some(&cache.forward_status(why))).await
             }
             Lookup::MustValidate(r) => {
                 // Concurrent requests for one stale response make one validation.
@@ -318,9 +335,9 @@ impl ProxyHandler {
     }
 
     /// Forwards a cacheable request and stores what may be stored.
-    async fn fetch(&self, cache: &Arc<Cache>, client: request::Parts, plan: Plan, body: RequestBody, status: CacheStatus, guard: Option<LeaderGuard>) -> Response<Body> {
+    async fn fetch(&self, cache: &Arc<Cache>, client: request::Parts, plan: Plan, mut body: RequestBody, status: CacheStatus, guard: Option<LeaderGuard>) -> Response<Body> {
         let request_time = SystemTime::now();
-        let resp = match self.upstreams.send(&plan.head, body, replayable(&client.method)).await {
+        let resp = match self.upstreams.send(&plan.head, &mut body, replayable(&client.method)).await {
             Ok(r) => r,
             Err(e) => return self.fail(e.into_http(), &client, Some(status)),
         };
@@ -415,7 +432,7 @@ impl ProxyHandler {
         cache: &Arc<Cache>,
         client: request::Parts,
         mut plan: Plan,
-        body: RequestBody,
+        mut body: RequestBody,
         reval: Revalidation,
         guard: Option<LeaderGuard>,
         collapsed: bool,
@@ -433,7 +450,7 @@ impl ProxyHandler {
         };
         let status = cache.forward_status(why).collapsed(collapsed);
         let request_time = SystemTime::now();
-        let resp = match self.upstreams.send(&plan.head, body, replayable(&client.method)).await {
+        let resp = match self.upstreams.send(&plan.head, &mut body, replayable(&client.method)).await {
             Ok(r) => r,
             Err(e) => {
                 if let Some(stale) = cache.stale_on_error(&client, &reval, e.failure(), SystemTime::now()) {
@@ -489,7 +506,7 @@ impl ProxyHandler {
         tokio::spawn(async move {
             let _flight = guard;
             let request_time = SystemTime::now();
-            let Ok(resp) = upstreams.send(&head, RequestBody::Empty, true).await else { return };
+            let Ok(resp) = upstreams.send(&head, &mut RequestBody::Empty, true).await else { return };
             let response_time = SystemTime::now();
             let (mut parts, incoming) = resp.into_parts();
             response_filter::filter(&mut parts, &via, None, false);

@@ -220,8 +220,7 @@ impl Upstreams {
     /// Waits for a response head. The response timeout runs from the last piece of request
     /// content sent (from the start when there is none): a long upload is not an upstream
     /// that fails to answer.
-    async fn await_head<F: Future>(&self, fut: F, started: Instant, progress: &Progress) -> Result<F::Output, tokio::time::error::Elapsed> {
-        let mut fut = std::pin::pin!(fut);
+    async fn await_head<F: Future>(&self, mut fut: Pin<&mut F>, started: Instant, progress: &Progress) -> Result<F::Output, tokio::time::error::Elapsed> {
         let mut deadline = tokio::time::Instant::from_std(started + self.response_timeout);
         loop {
             match tokio::time::timeout_at(deadline, &mut fut).await {
@@ -240,8 +239,8 @@ impl Upstreams {
     /// waits for the response head. `replayable`: the method may be sent again after a
     /// failure once it was sent (GET, HEAD). The response content fails when upstream
     /// pauses longer than `response_timeout` between two pieces.
-    pub async fn send(&self, head: &request::Parts, mut body: RequestBody, replayable: bool) -> Result<Response<UpstreamBody>, UpstreamError> {
-        let has_content = !http_body::Body::is_end_stream(&body);
+    pub async fn send(&self, head: &request::Parts, body: &mut RequestBody, replayable: bool) -> Result<Response<UpstreamBody>, UpstreamError> {
+        let has_content = !http_body::Body::is_end_stream(body);
         let started = Instant::now();
         let progress = Progress::new(started);
         let mut tried = Tried::default();
@@ -274,8 +273,12 @@ impl Upstreams {
                     }
                 },
             };
-            let exchange = conn.exchange(head, &target.base_path, &target.authority, &mut body, &progress);
-            let err = match self.await_head(exchange, started, &progress).await {
+            let result = {
+                // Pinned here, not moved into await_head: one copy of its state, not two.
+                let exchange = std::pin::pin!(conn.exchange(head, &target.base_path, &target.authority, body, &progress));
+                self.await_head(exchange, started, &progress).await
+            };
+            let err = match result {
                 Ok(Ok(resp)) => {
                     self.mark_ok(i);
                     return Ok(self.response(resp, conn, i));
@@ -528,7 +531,7 @@ mod tests {
     }
 
     async fn text(u: &Upstreams, path: &str) -> Result<(u16, Vec<u8>), UpstreamError> {
-        let resp = u.send(&get(path), RequestBody::Empty, true).await?;
+        let resp = u.send(&get(path), &mut RequestBody::Empty, true).await?;
         let status = resp.status().as_u16();
         let body = resp.into_body().collect().await.map_err(|e| UpstreamError::ClientBody(e.to_string()))?.to_bytes();
         Ok((status, body.to_vec()))
