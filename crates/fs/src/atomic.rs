@@ -25,11 +25,8 @@ pub struct AtomicFile {
 impl AtomicFile {
     /// Creates the temporary file next to `final_path`.
     pub fn create(final_path: &Path) -> io::Result<AtomicFile> {
-        static COUNTER: AtomicU64 = AtomicU64::new(0);
         let dir = final_path.parent().ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "no parent folder"))?;
-        let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
-        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-        let temp_path = dir.join(format!("{INTERNAL_PREFIX}{TEMP_MARK}{}-{n}-{nanos:x}", std::process::id()));
+        let temp_path = temporary_path(dir);
         let file = File::options().write(true).create_new(true).open(&temp_path)?;
         Ok(AtomicFile { file: Some(file), temp_path, final_path: final_path.to_path_buf() })
     }
@@ -65,6 +62,15 @@ impl Drop for AtomicFile {
             let _ = std::fs::remove_file(&self.temp_path);
         }
     }
+}
+
+/// A fresh name for a temporary (file or folder) in `dir`: internal to the server (no URL
+/// reaches it) and removed by [`remove_stale_temporaries`] if a crash leaves it behind.
+pub fn temporary_path(dir: &Path) -> PathBuf {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    dir.join(format!("{INTERNAL_PREFIX}{TEMP_MARK}{}-{n}-{nanos:x}", std::process::id()))
 }
 
 /// Removes the temporaries an interrupted process left anywhere below `root` (at start-up,

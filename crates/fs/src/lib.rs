@@ -14,6 +14,6 @@ mod atomic;
 mod path;
 mod validators;
 
-pub use atomic::{remove_stale_temporaries, AtomicFile};
+pub use atomic::{remove_stale_temporaries, temporary_path, AtomicFile};
 pub use path::{is_internal_name, PathError, Resolved, Root, INTERNAL_PREFIX};
 pub use validators::Validators;

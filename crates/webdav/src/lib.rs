@@ -150,11 +150,12 @@ pub(crate) mod method {
 }
 
 impl WebDav {
-    /// Opens the root (it must exist and be a folder) and removes the temporaries a crashed
-    /// process may have left below it.
+    /// Opens the root (it must exist and be a folder) and removes what a crashed process may
+    /// have left below it: temporaries and the property stores of files that are gone.
     pub fn new(cfg: DavConfig, locks: Arc<dyn LockStore>) -> std::io::Result<WebDav> {
         let root = Root::new(&cfg.root)?;
         methodical_fs::remove_stale_temporaries(root.dir())?;
+        props::dead::remove_orphan_stores(root.dir())?;
         Ok(WebDav { inner: Arc::new(Inner { cfg, root, locks, props_lock: Mutex::new(()) }) })
     }
 

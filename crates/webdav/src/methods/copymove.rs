@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use http::{Response, StatusCode};
-use methodical_fs::{is_internal_name, AtomicFile, PathError};
+use methodical_fs::{is_internal_name, temporary_path, AtomicFile, PathError};
 
 use super::delete::remove_all;
 use super::{blocking, new_path, parent_of, stat, Cx, Depth};
@@ -57,15 +57,27 @@ fn copy_tree(from: &Path, to: &Path, rel: &str, infinity: bool, errors: &mut Vec
     Ok(())
 }
 
+/// Moves a file with its property store. The store is hard-linked to its new name before
+/// the rename and unlinked after it, so a crash at any point leaves the file with its
+/// properties, at one name or the other; the store it strands is removed at the next start
+/// ([`dead::remove_orphan_stores`]).
+fn move_file(from: &Path, to: &Path) -> io::Result<()> {
+    let carried = dead::link_file_store(from, to)?;
+    if let Err(e) = std::fs::rename(from, to) {
+        let _ = dead::remove_file_store(to);
+        return Err(e);
+    }
+    if carried {
+        dead::remove_file_store(from)?;
+    }
+    Ok(())
+}
+
 /// Moves by renaming; across filesystems, copies then removes.
 fn move_resource(from: &Path, to: &Path, is_dir: bool) -> io::Result<()> {
-    match std::fs::rename(from, to) {
-        Ok(()) => {
-            if !is_dir {
-                dead::rename_file_store(from, to)?;
-            }
-            Ok(())
-        }
+    let renamed = if is_dir { std::fs::rename(from, to) } else { move_file(from, to) };
+    match renamed {
+        Ok(()) => Ok(()),
         Err(e) if e.raw_os_error() == Some(libc::EXDEV) => {
             let mut errors = Vec::new();
             if is_dir {
@@ -80,6 +92,55 @@ fn move_resource(from: &Path, to: &Path, is_dir: bool) -> io::Result<()> {
         }
         Err(e) => Err(e),
     }
+}
+
+/// Copies a collection into a temporary folder next to `to`, then renames it into place: a
+/// crash leaves no half-copied collection, only a temporary the next start removes.
+fn copy_collection(from: &Path, to: &Path, rel: &str, infinity: bool, errors: &mut Vec<(String, bool, DavError)>) -> io::Result<()> {
+    let parent = to.parent().ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "no parent folder"))?;
+    let temp = temporary_path(parent);
+    let built = copy_tree(from, &temp, rel, infinity, errors).and_then(|()| std::fs::rename(&temp, to));
+    if built.is_err() {
+        let _ = std::fs::remove_dir_all(&temp);
+    }
+    built
+}
+
+/// What the destination holds before a COPY or MOVE replaces it.
+#[derive(Clone, Copy, PartialEq)]
+enum Existing {
+    Nothing,
+    File,
+    Collection,
+}
+
+/// Carries out a COPY or MOVE whose checks have passed. A file replacing a file is a single
+/// rename (the old content stays whole until then); any other replaced destination is first
+/// renamed aside to a temporary, so a crash never leaves it half-deleted. Returns the members
+/// that could not be copied.
+fn transfer(src: &Path, dst: &Path, src_is_dir: bool, existing: Existing, is_move: bool, rel: &str, infinity: bool) -> io::Result<Vec<(String, bool, DavError)>> {
+    let mut aside = None;
+    if existing == Existing::Collection || (existing == Existing::File && src_is_dir) {
+        let parent = dst.parent().ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "no parent folder"))?;
+        let temp = temporary_path(parent);
+        std::fs::rename(dst, &temp)?;
+        if existing == Existing::File {
+            dead::remove_file_store(dst)?;
+        }
+        aside = Some(temp);
+    }
+    let mut errors = Vec::new();
+    if is_move {
+        move_resource(src, dst, src_is_dir)?;
+    } else if src_is_dir {
+        copy_collection(src, dst, rel, infinity, &mut errors)?;
+    } else {
+        copy_file(src, dst)?;
+    }
+    if let Some(old) = aside {
+        remove_all(&old)?;
+    }
+    Ok(errors)
 }
 
 pub async fn handle<B>(dav: &Arc<Inner>, cx: &Cx<'_>, mut body: B, is_move: bool) -> Result<Response<Bytes>, DavError>
@@ -152,21 +213,13 @@ where
     let src_path = cx.target.path.clone();
     let src_is_dir = src.is_dir;
     let dst_rel = dst.relative.clone();
-    let errors = blocking(move || -> io::Result<Vec<(String, bool, DavError)>> {
-        if existed {
-            remove_all(&dst_target)?;
-        }
-        let mut errors = Vec::new();
-        if is_move {
-            move_resource(&src_path, &dst_target, src_is_dir)?;
-        } else if src_is_dir {
-            copy_tree(&src_path, &dst_target, &dst_rel, infinity, &mut errors)?;
-        } else {
-            copy_file(&src_path, &dst_target)?;
-        }
-        Ok(errors)
-    })
-    .await?
+    let existing = match &dst_existing {
+        None => Existing::Nothing,
+        Some(r) if r.is_dir => Existing::Collection,
+        Some(_) => Existing::File,
+    };
+    let errors = blocking(move || transfer(&src_path, &dst_target, src_is_dir, existing, is_move, &dst_rel, infinity))
+        .await?
     .map_err(|e| DavError::io(&e))?;
     if is_move {
         dav.locks.remove_within(&src.relative);

@@ -128,6 +128,56 @@ pub fn rename_file_store(from: &Path, to: &Path) -> io::Result<()> {
     }
 }
 
+/// Gives the file `to` the properties of the file `from` by hard-linking `from`'s store to
+/// `to`'s store name (replacing whatever `to` had), leaving `from`'s in place. Returns
+/// whether `from` had properties.
+pub fn link_file_store(from: &Path, to: &Path) -> io::Result<bool> {
+    remove_file_store(to)?;
+    let (Some(a), Some(b)) = (store_path(from, false), store_path(to, false)) else { return Ok(false) };
+    match std::fs::hard_link(&a, &b) {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// Removes, below `root`, the property stores of files that no longer exist: what a crash
+/// between a file's removal or rename and its store's leaves behind. Left in place, such a
+/// store would hand its properties to the next file created under that name. Returns how
+/// many were removed. Symlinks are not followed.
+pub fn remove_orphan_stores(root: &Path) -> io::Result<usize> {
+    let mut removed = 0;
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let entries = match std::fs::read_dir(&dir) {
+            Ok(e) => e.flatten().collect::<Vec<_>>(),
+            Err(e) if dir == root => return Err(e),
+            Err(_) => continue,
+        };
+        let mut wanted = std::collections::HashSet::new();
+        let mut stores = Vec::new();
+        for entry in &entries {
+            let Ok(kind) = entry.file_type() else { continue };
+            let name = entry.file_name();
+            let Some(name) = name.to_str() else { continue };
+            if is_store_name(name) {
+                stores.push(entry.path());
+            } else if kind.is_dir() {
+                stack.push(entry.path());
+            } else if !methodical_fs::is_internal_name(name) {
+                wanted.insert(file_store_name(name));
+            }
+        }
+        for store in stores {
+            let name = store.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+            if !wanted.contains(name) && std::fs::remove_file(&store).is_ok() {
+                removed += 1;
+            }
+        }
+    }
+    Ok(removed)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -153,5 +203,52 @@ mod tests {
         save(&f, false, &[]).unwrap();
         assert!(load(&f, false).unwrap().is_empty());
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn orphan_stores_go_and_the_others_stay() {
+        let dir = tempfile::tempdir().unwrap();
+        let prop = parse(br#"<p xmlns="urn:a">v</p>"#).unwrap();
+        let sub = dir.path().join("sub");
+        std::fs::create_dir(&sub).unwrap();
+        let long = "y".repeat(250);
+        for f in [dir.path().join("kept"), sub.join("gone"), sub.join(&long), sub.join("long-gone")] {
+            std::fs::write(&f, b"x").unwrap();
+            save(&f, false, std::slice::from_ref(&prop)).unwrap();
+        }
+        save(&sub, true, std::slice::from_ref(&prop)).unwrap();
+        std::fs::remove_file(sub.join("gone")).unwrap();
+        // A hashed store whose file is gone: only recognisable by the names that remain.
+        let hashed_orphan = sub.join(file_store_name(&"z".repeat(250)));
+        std::fs::write(&hashed_orphan, encode(std::slice::from_ref(&prop))).unwrap();
+        // A store whose name is now a folder's.
+        std::fs::remove_file(sub.join("long-gone")).unwrap();
+        std::fs::create_dir(sub.join("long-gone")).unwrap();
+
+        assert_eq!(remove_orphan_stores(dir.path()).unwrap(), 3);
+        assert_eq!(load(&dir.path().join("kept"), false).unwrap(), vec![prop.clone()]);
+        assert_eq!(load(&sub.join(&long), false).unwrap(), vec![prop.clone()]);
+        assert_eq!(load(&sub, true).unwrap(), vec![prop]);
+        assert!(!hashed_orphan.exists());
+        assert!(load(&sub.join("gone"), false).unwrap().is_empty());
+        assert!(load(&sub.join("long-gone"), false).unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_linked_store_follows_the_file_and_replaces_the_destination_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b, c) = (dir.path().join("a"), dir.path().join("b"), dir.path().join("c"));
+        let (pa, pb) = (parse(br#"<p xmlns="urn:a">a</p>"#).unwrap(), parse(br#"<p xmlns="urn:a">b</p>"#).unwrap());
+        for (f, p) in [(&a, &pa), (&b, &pb)] {
+            std::fs::write(f, b"x").unwrap();
+            save(f, false, std::slice::from_ref(p)).unwrap();
+        }
+        assert!(link_file_store(&a, &b).unwrap());
+        assert_eq!(load(&a, false).unwrap(), vec![pa.clone()]);
+        assert_eq!(load(&b, false).unwrap(), vec![pa]);
+        // A file without properties takes none along, and clears the destination's.
+        std::fs::write(&c, b"x").unwrap();
+        assert!(!link_file_store(&c, &b).unwrap());
+        assert!(load(&b, false).unwrap().is_empty());
     }
 }
