@@ -6,7 +6,9 @@
 use std::sync::Arc;
 
 use http::{request, Method};
-use methodical_extension::{Binding, Extension, ExtensionError, Registry, SoapExtension, SOAP_ENVELOPE_NS};
+use methodical_extension::{Binding, Evaluation, Extension, ExtensionError, Fulfilled, Registry, SoapExtension, SOAP_ENVELOPE_NS};
+
+use crate::error::HttpError;
 
 /// The registry of a route: SOAP 1.1 when its envelope namespace is listed, and for every
 /// other listed identifier an extension that is acknowledged without changing the request
@@ -21,6 +23,20 @@ pub fn registry(ids: &[String]) -> Result<Option<Registry>, String> {
         added.map_err(|e| format!("the extension `{id}`: {e}"))?;
     }
     Ok(Some(registry))
+}
+
+/// What an evaluation means for the request, on an origin route and at the gateway alike:
+/// the mandatory extensions fulfilled (none when nothing was mandatory), or the refusal —
+/// 400 for a malformed or rejected declaration, 510 for a mandatory extension not
+/// implemented here.
+pub fn outcome(evaluation: Evaluation) -> Result<Option<Fulfilled>, HttpError> {
+    match evaluation {
+        Evaluation::NotMandatory => Ok(None),
+        Evaluation::Fulfilled(f) => Ok(Some(f)),
+        Evaluation::Malformed(e) => Err(HttpError::BadRequest(format!("{e}."))),
+        Evaluation::Rejected(e) => Err(HttpError::BadRequest(format!("{e}."))),
+        Evaluation::NotExtended(n) => Err(HttpError::NotExtended(n.explanation())),
+    }
 }
 
 /// An extension the route declares it implements, with no request rewriting of its own.
@@ -43,7 +59,7 @@ impl Extension for Declared {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use methodical_extension::{evaluate, Evaluation};
+    use methodical_extension::evaluate;
 
     #[test]
     fn x4_declared_extensions_are_understood_others_are_not() {

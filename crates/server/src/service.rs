@@ -14,7 +14,6 @@ use std::time::Instant;
 use bytes::BytesMut;
 use http::header::{ALLOW, CONTENT_LENGTH, CONTENT_TYPE, DATE, HOST, REFERER, SERVER, USER_AGENT};
 use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode, Uri, Version};
-use methodical_extension::Evaluation;
 use methodical_policy::{is_core, Outcome};
 
 use crate::access_log::Record;
@@ -147,12 +146,9 @@ impl App {
         if let Some(registry) = &route.extensions {
             let (mut parts, body) = req.into_parts();
             let via_http10 = methodical_extension::request_via_http10(&parts);
-            match methodical_extension::evaluate(registry, &mut parts) {
-                Evaluation::NotMandatory => {}
-                Evaluation::Fulfilled(f) => fulfilled = Some((f, via_http10)),
-                Evaluation::Malformed(e) => return (Some(route.id.0), Err(HttpError::BadRequest(format!("{e}.")))),
-                Evaluation::Rejected(e) => return (Some(route.id.0), Err(HttpError::BadRequest(format!("{e}.")))),
-                Evaluation::NotExtended(n) => return (Some(route.id.0), Err(HttpError::NotExtended(n.explanation()))),
+            match crate::extensions::outcome(methodical_extension::evaluate(registry, &mut parts)) {
+                Ok(f) => fulfilled = f.map(|f| (f, via_http10)),
+                Err(e) => return (Some(route.id.0), Err(e)),
             }
             req = Request::from_parts(parts, body);
         }
@@ -189,7 +185,7 @@ impl App {
                 route.handler.options_headers(resp.headers_mut());
                 Ok(resp)
             }
-            Outcome::Trace => trace_response(&req),
+            Outcome::Trace => Ok(trace_response(req.method(), req.uri(), req.version(), req.headers())),
             Outcome::NotAllowed { allow } => Err(HttpError::NotAllowed { method: req.method().clone(), allow }),
             Outcome::NotImplemented { retry_after } => Err(HttpError::NotImplemented { method: req.method().clone(), retry_after }),
         };
@@ -308,7 +304,8 @@ fn declared_length(headers: &HeaderMap) -> Option<u64> {
 }
 
 /// `200`, `Content-Length: 0`, with `Allow` when about a resource (M-12, M-13, A-11).
-fn options_response(allow: Option<HeaderValue>) -> Response<Body> {
+/// Also the proxy's answer to OPTIONS with `Max-Forwards: 0` (P-5).
+pub(crate) fn options_response(allow: Option<HeaderValue>) -> Response<Body> {
     let mut resp = Response::new(Body::Empty);
     if let Some(allow) = allow {
         resp.headers_mut().insert(ALLOW, allow);
@@ -318,15 +315,16 @@ fn options_response(allow: Option<HeaderValue>) -> Response<Body> {
 }
 
 /// TRACE when on (M-14): the request as received, as `message/http`, secrets left out.
-fn trace_response(req: &Request<RequestBody>) -> Result<Response<Body>, HttpError> {
+/// Also the proxy's answer to TRACE with `Max-Forwards: 0` (P-5).
+pub(crate) fn trace_response(method: &Method, uri: &Uri, version: Version, headers: &HeaderMap) -> Response<Body> {
     let mut out = BytesMut::new();
-    out.extend_from_slice(req.method().as_str().as_bytes());
+    out.extend_from_slice(method.as_str().as_bytes());
     out.extend_from_slice(b" ");
-    out.extend_from_slice(req.uri().to_string().as_bytes());
+    out.extend_from_slice(uri.to_string().as_bytes());
     out.extend_from_slice(b" ");
-    out.extend_from_slice(version_str(req.version()).as_bytes());
+    out.extend_from_slice(version_str(version).as_bytes());
     out.extend_from_slice(b"\r\n");
-    for (name, value) in req.headers() {
+    for (name, value) in headers {
         if TRACE_HIDDEN.contains(&name.as_str()) {
             continue;
         }
@@ -338,7 +336,7 @@ fn trace_response(req: &Request<RequestBody>) -> Result<Response<Body>, HttpErro
     out.extend_from_slice(b"\r\n");
     let mut resp = Response::new(Body::Full(out.freeze()));
     resp.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("message/http"));
-    Ok(resp)
+    resp
 }
 
 /// Fields every response gets, and HEAD's missing body (M-11): the length GET would have

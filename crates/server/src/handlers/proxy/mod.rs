@@ -576,6 +576,7 @@ fn replayable(method: &Method) -> bool {
 }
 
 /// The request head without its extensions (connection facts stay with the request).
+/// Also the request filter's copy of the client's head when the cache still needs it.
 fn clone_head(head: &request::Parts) -> request::Parts {
     let (mut out, ()) = Request::new(()).into_parts();
     out.method = head.method.clone();

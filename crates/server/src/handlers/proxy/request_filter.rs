@@ -2,18 +2,16 @@
 //! (a forwarding loop, `Max-Forwards: 0`, RFC 2774 refusals) and otherwise builds the
 //! request head that goes upstream (P-1, P-3, P-4, P-5, P-8, P-9, X-3, X-9).
 
-use bytes::BytesMut;
-use http::header::{HeaderValue, ALLOW, CONTENT_LENGTH, CONTENT_TYPE, HOST};
+use http::header::{HeaderValue, HOST};
 use http::{request, Method, Request, Response, Uri, Version};
-use methodical_extension::{evaluate, fulfil_hop_by_hop, gateway_action, hop_by_hop_extension_fields, Evaluation, Fulfilled, GatewayAction, Registry};
+use methodical_extension::{evaluate, fulfil_hop_by_hop, gateway_action, hop_by_hop_extension_fields, Fulfilled, GatewayAction, Registry};
 use methodical_policy::MethodSet;
 
+use super::clone_head;
 use super::fields::{max_forwards, strip_hop_by_hop, MaxForwards, Via};
 use crate::body::Body;
 use crate::error::HttpError;
-
-/// Header fields never echoed by TRACE (RFC 9110 §9.3.8: likely to hold secrets).
-const TRACE_HIDDEN: [&str; 5] = ["authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key"];
+use crate::service::{options_response, trace_response};
 
 /// The settings the request filter needs.
 pub struct FilterSettings<'a> {
@@ -70,7 +68,13 @@ pub fn filter(settings: &FilterSettings<'_>, client: &mut request::Parts, rest: 
     let hops = if is_options || client.method == Method::TRACE {
         match max_forwards(&client.headers) {
             Ok(MaxForwards::Zero) => {
-                return if is_options { Verdict::Answer(options_here(settings.allowlist)) } else { Verdict::Answer(trace_here(client)) };
+                // The gateway is the final recipient and answers as an origin would (P-5,
+                // A-11); TRACE reaches the gateway only when it is on (M-14).
+                return Verdict::Answer(if is_options {
+                    options_response(settings.allowlist.map(|list| list.as_allow().to_header_value()))
+                } else {
+                    trace_response(&client.method, &client.uri, client.version, &client.headers)
+                });
             }
             Ok(other) => other,
             Err(e) => return Verdict::Refuse(HttpError::BadRequest(format!("{e}."))),
@@ -79,7 +83,7 @@ pub fn filter(settings: &FilterSettings<'_>, client: &mut request::Parts, rest: 
         MaxForwards::Absent
     };
 
-    let mut head = if keep { request_head(client) } else { take_head(client) };
+    let mut head = if keep { clone_head(client) } else { take_head(client) };
     let fulfilled = match extensions(settings.registry, &mut head) {
         Ok(f) => f,
         Err(e) => return Verdict::Refuse(e),
@@ -153,16 +157,6 @@ fn percent_decode(s: &str) -> Vec<u8> {
     out
 }
 
-/// A copy of the client's method, target and header fields (not its extensions).
-fn request_head(client: &request::Parts) -> request::Parts {
-    let (mut head, ()) = Request::new(()).into_parts();
-    head.method = client.method.clone();
-    head.uri = client.uri.clone();
-    head.version = client.version;
-    head.headers = client.headers.clone();
-    head
-}
-
 /// The client's head with its header fields moved out; `Accept` is copied back for the
 /// error pages.
 fn take_head(client: &mut request::Parts) -> request::Parts {
@@ -221,51 +215,7 @@ fn extensions(registry: Option<&Registry>, head: &mut request::Parts) -> Result<
         // Fulfilling needs a registry; gateway_action only asks for it with one.
         (GatewayAction::FulfilHopByHop | GatewayAction::Fulfil, None) => return Ok(None),
     };
-    match evaluation {
-        Evaluation::NotMandatory => Ok(None),
-        Evaluation::Fulfilled(f) => Ok(Some(f)),
-        Evaluation::Malformed(e) => Err(HttpError::BadRequest(format!("{e}."))),
-        Evaluation::Rejected(e) => Err(HttpError::BadRequest(format!("{e}."))),
-        Evaluation::NotExtended(n) => Err(HttpError::NotExtended(n.explanation())),
-    }
-}
-
-/// OPTIONS with `Max-Forwards: 0`: the gateway answers as the final recipient (P-5, A-11).
-fn options_here(allowlist: Option<&MethodSet>) -> Response<Body> {
-    let mut resp = Response::new(Body::Empty);
-    if let Some(list) = allowlist {
-        resp.headers_mut().insert(ALLOW, list.as_allow().to_header_value());
-    }
-    resp.headers_mut().insert(CONTENT_LENGTH, HeaderValue::from_static("0"));
-    resp
-}
-
-/// TRACE with `Max-Forwards: 0` (TRACE on): the request as received, secrets left out.
-fn trace_here(client: &request::Parts) -> Response<Body> {
-    let mut out = BytesMut::new();
-    out.extend_from_slice(client.method.as_str().as_bytes());
-    out.extend_from_slice(b" ");
-    out.extend_from_slice(client.uri.to_string().as_bytes());
-    out.extend_from_slice(b" ");
-    out.extend_from_slice(match client.version {
-        Version::HTTP_10 => b"HTTP/1.0",
-        Version::HTTP_2 => b"HTTP/2.0",
-        _ => b"HTTP/1.1",
-    });
-    out.extend_from_slice(b"\r\n");
-    for (name, value) in &client.headers {
-        if TRACE_HIDDEN.contains(&name.as_str()) {
-            continue;
-        }
-        out.extend_from_slice(name.as_str().as_bytes());
-        out.extend_from_slice(b": ");
-        out.extend_from_slice(value.as_bytes());
-        out.extend_from_slice(b"\r\n");
-    }
-    out.extend_from_slice(b"\r\n");
-    let mut resp = Response::new(Body::Full(out.freeze()));
-    resp.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("message/http"));
-    resp
+    crate::extensions::outcome(evaluation)
 }
 
 #[cfg(test)]
