@@ -10,13 +10,14 @@
 use std::cmp::Ordering;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 use blake2::digest::consts::U16;
 use blake2::{Blake2b, Digest};
 use http::HeaderMap;
 use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
+use crate::date::utc_fields;
 use crate::error_page::escape;
 
 /// Everything but the unreserved characters is percent-encoded in a path segment, so no
@@ -362,37 +363,21 @@ pub fn human_size(n: u64) -> String {
 
 /// `(YYYY-MM-DD, HH:MM)` in UTC.
 fn civil(t: SystemTime) -> (String, String) {
-    let (y, m, d, hh, mm, _) = fields(t);
+    let (y, m, d, hh, mm, _) = utc_fields(t);
     (format!("{y:04}-{m:02}-{d:02}"), format!("{hh:02}:{mm:02}"))
 }
 
 /// `YYYY-MM-DDTHH:MM:SSZ`.
 pub fn rfc3339(t: SystemTime) -> String {
-    let (y, m, d, hh, mm, ss) = fields(t);
+    let (y, m, d, hh, mm, ss) = utc_fields(t);
     format!("{y:04}-{m:02}-{d:02}T{hh:02}:{mm:02}:{ss:02}Z")
 }
 
-/// Calendar fields of a time (UTC), by Howard Hinnant's days-to-civil algorithm; times
-/// before 1970 show as 1970-01-01.
-fn fields(t: SystemTime) -> (i64, u32, u32, u64, u64, u64) {
-    let secs = t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
-    let (days, rem) = ((secs / 86_400) as i64, secs % 86_400);
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d, rem / 3600, rem % 3600 / 60, rem % 60)
-}
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
+    use std::time::{Duration, UNIX_EPOCH};
 
     fn item(name: &str, is_dir: bool, size: u64, secs: u64) -> Item {
         Item { name: name.into(), is_dir, size, modified: Some(UNIX_EPOCH + Duration::from_secs(secs)) }
