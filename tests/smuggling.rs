@@ -67,8 +67,8 @@ const ROUTES: [Route; 3] = [
     Route { prefix: "/proxy/", method: "POST", target: "/proxy/r" },
 ];
 
-/// One corpus entry: a raw request with placeholders `{M}` (method), `{T}` (target), `{R}`
-/// (route prefix) and `{H}` (the hidden request).
+/// One corpus entry: a raw request template whose markers `{M}` (method), `{T}` (target),
+/// `{R}` (route prefix) and `{H}` (the hidden request) are filled in per route.
 struct Case {
     name: &'static str,
     raw: &'static str,

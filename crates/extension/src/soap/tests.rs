@@ -212,7 +212,7 @@ fn soap_applies_to_post_only() {
 
 #[test]
 fn soap_prefix_must_be_digits() {
-    // SOAP 1.1 writes `ns=NNNN` as a placeholder; a literal NNNN is not a prefix.
+    // SOAP 1.1's text writes `ns=NNNN`, NNNN standing for a number; a literal NNNN is not a prefix.
     let mut req = soap_request(&[("NNNN-SOAPAction", "\"x\"")]);
     let Evaluation::Malformed(e) = evaluate(&soap_registry(), &mut req) else {
         panic!()
