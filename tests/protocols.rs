@@ -73,9 +73,9 @@ async fn key_cases(sender: &mut H2Sender) {
     assert_eq!(head.status, 200);
     assert!(head.body.is_empty());
     assert_eq!(head.headers.get("content-length").unwrap(), "8");
-    let foo = h2_send(sender, "FOO", "/a.txt", b"").await;
-    assert_eq!(foo.status, 501);
-    assert_eq!(foo.headers.get("content-length").unwrap().to_str().unwrap(), foo.body.len().to_string());
+    let unknown = h2_send(sender, "FOO", "/a.txt", b"").await;
+    assert_eq!(unknown.status, 501);
+    assert_eq!(unknown.headers.get("content-length").unwrap().to_str().unwrap(), unknown.body.len().to_string());
     let lower = h2_send(sender, "get", "/a.txt", b"").await;
     assert_eq!(lower.status, 501, "M-2 over HTTP/2");
     let post = h2_send(sender, "POST", "/a.txt", b"x").await;

@@ -80,7 +80,7 @@ impl RouteMethods {
 
     /// Declares `method` planned on this route only: its 501 carries `Retry-After` (M-8).
     pub fn plan(&mut self, method: Method, retry_after: RetryAfter) {
-        self.planned.retain(|(m, _)| m != &method);
+        self.planned.retain(|(m, _)| m != method);
         self.planned.push((method, retry_after));
     }
 
@@ -139,7 +139,7 @@ impl MethodTableBuilder {
     /// `Retry-After` (M-8, A-1). Core methods are always recognised (405, never 501), so
     /// planning one has no effect; configuration front-ends should refuse it.
     pub fn plan(&mut self, method: Method, retry_after: RetryAfter) -> &mut Self {
-        self.planned.retain(|(m, _)| m != &method);
+        self.planned.retain(|(m, _)| m != method);
         self.planned.push((method, retry_after));
         self
     }

@@ -17,8 +17,10 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 ///
 /// The common cases are variants so the HTTP/1 writer can send them without going through
 /// the `http_body` machinery (an in-memory body goes out in the same write as the head).
+#[derive(Default)]
 pub enum Body {
     /// No content.
+    #[default]
     Empty,
     /// Content held in memory.
     Full(Bytes),
@@ -44,12 +46,6 @@ impl Body {
             Body::Full(b) => Some(b.len() as u64),
             Body::Stream(s) => http_body::Body::size_hint(s).exact(),
         }
-    }
-}
-
-impl Default for Body {
-    fn default() -> Body {
-        Body::Empty
     }
 }
 

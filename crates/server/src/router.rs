@@ -53,7 +53,7 @@ impl Router {
         };
         self.entries.push(Entry { prefix: prefix.to_string(), host, route });
         // Longest prefix first, so the first match in a group is the best one.
-        self.entries.sort_by(|a, b| b.prefix.len().cmp(&a.prefix.len()));
+        self.entries.sort_by_key(|e| std::cmp::Reverse(e.prefix.len()));
     }
 
     /// Routes a request. `host` is the request's host (Host field or absolute target), with

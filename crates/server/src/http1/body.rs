@@ -386,11 +386,8 @@ mod tests {
         let mut out = Vec::new();
         for &b in input.iter() {
             buf.extend_from_slice(&[b]);
-            loop {
-                match d.decode(&mut buf, 64).unwrap() {
-                    Decoded::Data(x) => out.extend_from_slice(&x),
-                    Decoded::NeedMore | Decoded::Done => break,
-                }
+            while let Decoded::Data(x) = d.decode(&mut buf, 64).unwrap() {
+                out.extend_from_slice(&x);
             }
         }
         assert_eq!(out, b"0123456789");
