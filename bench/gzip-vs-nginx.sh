@@ -26,6 +26,7 @@
 # The build honours CARGO_TARGET_DIR. Run it on a quiet machine (check `uptime`).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+source bench/lib.sh
 
 ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-10}
@@ -36,12 +37,12 @@ LEVEL=6
 OUT=bench/out/gzip-$(date +%Y%m%d-%H%M%S)
 mkdir -p "$OUT"
 
-command -v wrk >/dev/null || { echo "needs wrk (apt-get install wrk)"; exit 2; }
-[[ -x /usr/sbin/nginx ]] || { echo "needs nginx (apt-get install nginx)"; exit 2; }
+ports_free "$PORT_M" "$PORT_N"
+need_wrk
+need_nginx
 command -v gzip >/dev/null || { echo "needs gzip"; exit 2; }
 
-cargo build --release --quiet
-BIN=${CARGO_TARGET_DIR:-$PWD/target}/release/methodical
+methodical_bin
 
 WORK=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; [[ -n ${NGINX_PID:-} ]] && kill "$NGINX_PID" 2>/dev/null; rm -rf "$WORK"' EXIT
@@ -59,23 +60,13 @@ gzip -"$LEVEL" -c "$WORK/www/pre.txt" >"$WORK/www/pre.txt.gz"
 touch -r "$WORK/www/pre.txt" "$WORK/www/pre.txt.gz"
 
 cat >"$WORK/nginx/nginx.conf" <<EOF
-daemon off;
-master_process on;
-user root;
-worker_processes 1;
-pid $WORK/nginx/nginx.pid;
-error_log $WORK/nginx/error.log warn;
-events { worker_connections 4096; }
+$(nginx_main "$WORK/nginx")
 http {
     access_log off;
     sendfile on;
     tcp_nopush on;
     keepalive_requests 1000000;
-    client_body_temp_path $WORK/nginx/body;
-    proxy_temp_path $WORK/nginx/proxy;
-    fastcgi_temp_path $WORK/nginx/fastcgi;
-    uwsgi_temp_path $WORK/nginx/uwsgi;
-    scgi_temp_path $WORK/nginx/scgi;
+$(nginx_temp_paths "$WORK/nginx")
     types { text/plain txt; }
     gzip on;
     gzip_comp_level $LEVEL;
@@ -135,11 +126,7 @@ export ROUNDS DURATION CONNS CLIENT_CPUS=0 A_PIDS=$M_PID B_PIDS=$NGINX_PID HEADE
 run_case() {
     local name=$1 path=$2
     echo "== $name ($path)" | tee -a "$OUT/summary.txt"
-    OUT_DIR="$OUT/$name" bash bench/compare.sh "http://127.0.0.1:$PORT_M" "http://127.0.0.1:$PORT_N" "$path" | tee "$OUT/$name.txt"
-    grep -E "^(A|B) median|^ratio" "$OUT/$name.txt" >>"$OUT/summary.txt"
-    awk '/^round/ {for (i=1;i<=NF;i++) if ($i ~ /^us\/req=/) {split($i,a,"="); s[$2]+=a[2]; n[$2]++}}
-         END {if (n["A"]&&n["B"]) printf "us/req A %.2f  B %.2f  ratio A/B %.2f\n", s["A"]/n["A"], s["B"]/n["B"], (s["A"]/n["A"])/(s["B"]/n["B"])}' \
-        "$OUT/$name.txt" | tee -a "$OUT/summary.txt"
+    compare_case "$name" "http://127.0.0.1:$PORT_M" "http://127.0.0.1:$PORT_N" "$path"
 }
 run_case kept /100k.txt
 run_case per-request /respond

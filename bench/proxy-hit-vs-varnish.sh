@@ -12,6 +12,7 @@
 # first, so every measured request is a hit. Results go to bench/out/proxy-hit-<time>/.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+source bench/lib.sh
 
 ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-10}
@@ -22,20 +23,12 @@ PORT_U=${PORT_U:-18630}
 OUT=bench/out/proxy-hit-$(date +%Y%m%d-%H%M%S)
 mkdir -p "$OUT"
 
-for port in $PORT_M $PORT_V $PORT_U; do
-    if ss -ltn "sport = :$port" | grep -q LISTEN; then
-        echo "port $port is taken (another benchmark?); set PORT_* to free ones" >&2
-        exit 2
-    fi
-done
-command -v wrk >/dev/null || { echo "needs wrk (apt-get install wrk)"; exit 2; }
-[[ -x /usr/sbin/nginx ]] || { echo "needs nginx (apt-get install nginx)"; exit 2; }
+ports_free "$PORT_M" "$PORT_V" "$PORT_U"
+need_wrk
+need_nginx
 [[ -x /usr/sbin/varnishd ]] || { echo "needs varnish (apt-get install varnish)"; exit 2; }
 
-if [[ -z ${BIN:-} ]]; then
-    cargo build --release --quiet -p methodical
-    BIN=${CARGO_TARGET_DIR:-$PWD/target}/release/methodical
-fi
+methodical_bin
 
 WORK=$(mktemp -d)
 chmod 755 "$WORK" # varnishd's worker runs as its own user and must reach its folder
@@ -49,21 +42,11 @@ mkdir -p "$WORK/www" "$WORK/nginx"
 head -c 768 /dev/urandom | base64 -w 0 | head -c 1024 >"$WORK/www/1k.txt"
 
 cat >"$WORK/nginx/nginx.conf" <<CONF
-daemon off;
-master_process on;
-user root;
-worker_processes 1;
-pid $WORK/nginx/nginx.pid;
-error_log $WORK/nginx/error.log warn;
-events { worker_connections 4096; }
+$(nginx_main "$WORK/nginx")
 http {
     access_log off;
     keepalive_requests 1000000;
-    client_body_temp_path $WORK/nginx/body;
-    proxy_temp_path $WORK/nginx/proxy;
-    fastcgi_temp_path $WORK/nginx/fastcgi;
-    uwsgi_temp_path $WORK/nginx/uwsgi;
-    scgi_temp_path $WORK/nginx/scgi;
+$(nginx_temp_paths "$WORK/nginx")
     types { text/plain txt; }
     server {
         listen 127.0.0.1:$PORT_U;

@@ -13,6 +13,7 @@
 # bench/out/proxy-pass-<time>/.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+source bench/lib.sh
 
 ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-10}
@@ -23,19 +24,11 @@ PORT_U=${PORT_U:-18730}
 OUT=bench/out/proxy-pass-$(date +%Y%m%d-%H%M%S)
 mkdir -p "$OUT"
 
-for port in $PORT_M $PORT_N $PORT_U; do
-    if ss -ltn "sport = :$port" | grep -q LISTEN; then
-        echo "port $port is taken (another benchmark?); set PORT_* to free ones" >&2
-        exit 2
-    fi
-done
-command -v wrk >/dev/null || { echo "needs wrk (apt-get install wrk)"; exit 2; }
-[[ -x /usr/sbin/nginx ]] || { echo "needs nginx (apt-get install nginx)"; exit 2; }
+ports_free "$PORT_M" "$PORT_N" "$PORT_U"
+need_wrk
+need_nginx
 
-if [[ -z ${BIN:-} ]]; then
-    cargo build --release --quiet -p methodical
-    BIN=${CARGO_TARGET_DIR:-$PWD/target}/release/methodical
-fi
+methodical_bin
 
 WORK=$(mktemp -d)
 cleanup() {
@@ -47,27 +40,13 @@ trap cleanup EXIT
 mkdir -p "$WORK/www" "$WORK/up" "$WORK/px"
 head -c 768 /dev/urandom | base64 -w 0 | head -c 1024 >"$WORK/www/1k.txt"
 
-nginx_common() {
-    cat <<CONF
-daemon off;
-master_process on;
-user root;
-worker_processes 1;
-pid $1/nginx.pid;
-error_log $1/error.log warn;
-events { worker_connections 4096; }
-CONF
-}
-temp_paths() {
-    echo "client_body_temp_path $1/body; proxy_temp_path $1/proxy; fastcgi_temp_path $1/fastcgi; uwsgi_temp_path $1/uwsgi; scgi_temp_path $1/scgi;"
-}
 {
-    nginx_common "$WORK/up"
+    nginx_main "$WORK/up"
     cat <<CONF
 http {
     access_log off;
     keepalive_requests 1000000;
-    $(temp_paths "$WORK/up")
+$(nginx_temp_paths "$WORK/up")
     types { text/plain txt; }
     server {
         listen 127.0.0.1:$PORT_U;
@@ -78,12 +57,12 @@ http {
 CONF
 } >"$WORK/up/nginx.conf"
 {
-    nginx_common "$WORK/px"
+    nginx_main "$WORK/px"
     cat <<CONF
 http {
     access_log off;
     keepalive_requests 1000000;
-    $(temp_paths "$WORK/px")
+$(nginx_temp_paths "$WORK/px")
     upstream backend { server 127.0.0.1:$PORT_U; keepalive 64; }
     server {
         listen 127.0.0.1:$PORT_N;

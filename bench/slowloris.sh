@@ -10,6 +10,7 @@
 # Check the machine is quiet first (uptime): other load shows up as latency.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+source bench/lib.sh
 
 CONNS=${CONNS:-1000}
 DURATION=${DURATION:-60}
@@ -24,10 +25,7 @@ if (( $(ulimit -n) < need )); then
 fi
 (( $(ulimit -n) >= CONNS + 64 )) || { echo "open-files limit $(ulimit -n) is too low for $CONNS connections"; exit 2; }
 
-if [[ -z ${BIN:-} ]]; then
-    cargo build --release --quiet
-    BIN=${CARGO_TARGET_DIR:-$PWD/target}/release/methodical
-fi
+methodical_bin
 
 mkdir -p "$OUT"
 echo "uptime: $(uptime)" | tee "$OUT/summary.txt"

@@ -12,6 +12,7 @@
 # keep-alive connections. Results go to bench/out/static-<time>/ and a summary to stdout.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+source bench/lib.sh
 
 ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-10}
@@ -21,11 +22,11 @@ PORT_N=${PORT_N:-18300}
 OUT=bench/out/static-$(date +%Y%m%d-%H%M%S)
 mkdir -p "$OUT"
 
-command -v wrk >/dev/null || { echo "needs wrk (apt-get install wrk)"; exit 2; }
-[[ -x /usr/sbin/nginx ]] || { echo "needs nginx (apt-get install nginx)"; exit 2; }
+ports_free "$PORT_M" "$PORT_N"
+need_wrk
+need_nginx
 
-cargo build --release --quiet
-BIN=$PWD/target/release/methodical
+methodical_bin
 
 WORK=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; [[ -n ${NGINX_PID:-} ]] && kill "$NGINX_PID" 2>/dev/null; rm -rf "$WORK"' EXIT
@@ -34,23 +35,13 @@ head -c 1024 /dev/urandom | base64 -w 0 | head -c 1024 >"$WORK/www/1k.txt"
 head -c 102400 /dev/urandom >"$WORK/www/100k.bin"
 
 cat >"$WORK/nginx/nginx.conf" <<EOF
-daemon off;
-master_process on;
-user root;
-worker_processes 1;
-pid $WORK/nginx/nginx.pid;
-error_log $WORK/nginx/error.log warn;
-events { worker_connections 4096; }
+$(nginx_main "$WORK/nginx")
 http {
     access_log off;
     sendfile on;
     tcp_nopush on;
     keepalive_requests 1000000;
-    client_body_temp_path $WORK/nginx/body;
-    proxy_temp_path $WORK/nginx/proxy;
-    fastcgi_temp_path $WORK/nginx/fastcgi;
-    uwsgi_temp_path $WORK/nginx/uwsgi;
-    scgi_temp_path $WORK/nginx/scgi;
+$(nginx_temp_paths "$WORK/nginx")
     types { text/plain txt; application/octet-stream bin; }
     server {
         listen 127.0.0.1:$PORT_N;
@@ -82,11 +73,7 @@ run_case() {
     local name=$1 path=$2
     shift 2
     echo "== $name" | tee -a "$OUT/summary.txt"
-    env "$@" OUT_DIR="$OUT/$name" bash bench/compare.sh "http://127.0.0.1:$PORT_M" "http://127.0.0.1:$PORT_N" "$path" | tee "$OUT/$name.txt"
-    grep -E "^(A|B) median|^ratio" "$OUT/$name.txt" >>"$OUT/summary.txt"
-    awk '/^round/ {for (i=1;i<=NF;i++) if ($i ~ /^us\/req=/) {split($i,a,"="); s[$3]+=a[2]; n[$3]++}}
-         END {if (n["A"]&&n["B"]) printf "us/req A %.2f  B %.2f  ratio A/B %.2f\n", s["A"]/n["A"], s["B"]/n["B"], (s["A"]/n["A"])/(s["B"]/n["B"])}' \
-        "$OUT/$name.txt" | tee -a "$OUT/summary.txt"
+    compare_case "$name" "http://127.0.0.1:$PORT_M" "http://127.0.0.1:$PORT_N" "$path" "$@"
 }
 run_case 1k /1k.txt
 run_case 100k /100k.bin

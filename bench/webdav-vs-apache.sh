@@ -16,6 +16,7 @@
 # B = Apache).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+source bench/lib.sh
 
 ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-10}
@@ -25,19 +26,13 @@ PORT_A=${PORT_A:-18480}
 OUT=bench/out/webdav-$(date +%Y%m%d-%H%M%S)
 mkdir -p "$OUT"
 
-command -v wrk >/dev/null || { echo "needs wrk (apt-get install wrk)"; exit 2; }
+need_wrk
 [[ -x /usr/sbin/apache2 ]] || { echo "needs Apache (apt-get install apache2)"; exit 2; }
 grep -q '^HEADER=' bench/compare.sh || { echo "needs bench/compare.sh with HEADER support"; exit 2; }
 
-for port in "$PORT_M" "$PORT_A"; do
-    if ss -ltn "sport = :$port" | grep -q LISTEN; then
-        echo "port $port is taken (another benchmark?): set PORT_M / PORT_A"
-        exit 2
-    fi
-done
+ports_free "$PORT_M" "$PORT_A"
 
-cargo build --release --quiet --bin methodical
-BIN=${CARGO_TARGET_DIR:-$PWD/target}/release/methodical
+methodical_bin
 
 WORK=$(mktemp -d)
 cleanup() {
@@ -87,11 +82,7 @@ run_case() {
     local name=$1 path=$2
     shift 2
     echo "== $name" | tee -a "$OUT/summary.txt"
-    env "$@" OUT_DIR="$OUT/$name" bash bench/compare.sh "http://127.0.0.1:$PORT_M" "http://127.0.0.1:$PORT_A" "$path" | tee "$OUT/$name.txt"
-    grep -E "^(A|B) median|^ratio" "$OUT/$name.txt" >>"$OUT/summary.txt"
-    awk '/^round/ {for (i=1;i<=NF;i++) if ($i ~ /^us\/req=/) {split($i,a,"="); s[$3]+=a[2]; n[$3]++}}
-         END {if (n["A"]&&n["B"]) printf "us/req A %.2f  B %.2f  ratio A/B %.2f\n", s["A"]/n["A"], s["B"]/n["B"], (s["A"]/n["A"])/(s["B"]/n["B"])}' \
-        "$OUT/$name.txt" | tee -a "$OUT/summary.txt"
+    compare_case "$name" "http://127.0.0.1:$PORT_M" "http://127.0.0.1:$PORT_A" "$path" "$@"
 }
 run_case propfind /dav/many/ METHOD=PROPFIND HEADER="Depth: 1"
 run_case get /dav/1k.txt
