@@ -157,9 +157,11 @@ run_one() {
 # cutime+cstime, so jobs that start and finish during a run are counted once their
 # parent reaps them. A rough detector of other jobs running on the machine.
 foreign_ticks() {
-    awk -v roots="$$ 2 $A_PIDS $B_PIDS" '
-        FNR == 1 {
-            pid = FILENAME; sub(/^\/proc\//, "", pid); sub(/\/stat$/, "", pid)
+    # Through cat: a process that ends while /proc is read makes cat skip it, where mawk
+    # would stop with status 2 (and set -e end the run). The pid is a stat line's first field.
+    { cat /proc/[0-9]*/stat 2>/dev/null || true; } | awk -v roots="$$ 2 $A_PIDS $B_PIDS" '
+        {
+            pid = $1
             s = $0; sub(/^.*\) /, "", s); n = split(s, a, " ")
             if (n < 15) next
             ppid[pid] = a[2]; t[pid] = a[12] + a[13] + a[14] + a[15]
@@ -173,7 +175,7 @@ foreign_ticks() {
                 if (!skip) sum += t[p]
             }
             print sum
-        }' /proc/[0-9]*/stat 2>/dev/null
+        }'
 }
 
 median() { sort -g | awk '{v[NR]=$1} END {if (NR==0) {print 0; exit} if (NR%2) print v[(NR+1)/2]; else print (v[NR/2]+v[NR/2+1])/2}'; }

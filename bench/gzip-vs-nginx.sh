@@ -45,7 +45,7 @@ command -v gzip >/dev/null || { echo "needs gzip"; exit 2; }
 methodical_bin
 
 WORK=$(mktemp -d)
-trap 'kill $(jobs -p) 2>/dev/null || true; [[ -n ${NGINX_PID:-} ]] && kill "$NGINX_PID" 2>/dev/null; rm -rf "$WORK"' EXIT
+trap 'kill $(jobs -p) 2>/dev/null || true; [[ -n ${NGINX_PID:-} ]] && kill "$NGINX_PID" 2>/dev/null; rm -rf "$WORK"; true' EXIT
 mkdir -p "$WORK/www" "$WORK/nginx"
 # Real prose (the licence texts every Debian system has), 100 KiB of it, printable ASCII,
 # tabs and line breaks only (it is also a TOML literal string below).

@@ -29,7 +29,7 @@ need_nginx
 methodical_bin
 
 WORK=$(mktemp -d)
-trap 'kill $(jobs -p) 2>/dev/null || true; [[ -n ${NGINX_PID:-} ]] && kill "$NGINX_PID" 2>/dev/null; rm -rf "$WORK"' EXIT
+trap 'kill $(jobs -p) 2>/dev/null || true; [[ -n ${NGINX_PID:-} ]] && kill "$NGINX_PID" 2>/dev/null; rm -rf "$WORK"; true' EXIT
 mkdir -p "$WORK/www" "$WORK/nginx"
 head -c 1024 /dev/urandom | base64 -w 0 | head -c 1024 >"$WORK/www/1k.txt"
 head -c 102400 /dev/urandom >"$WORK/www/100k.bin"
