@@ -11,6 +11,7 @@
 //!   or listed.
 
 mod atomic;
+pub mod calendar;
 mod path;
 mod validators;
 

@@ -25,21 +25,13 @@ pub fn now() -> HeaderValue {
     })
 }
 
-/// Calendar fields of a time in UTC — `(year, month, day, hour, minute, second)` — by
-/// Howard Hinnant's days-to-civil algorithm; times before 1970 count as 1970-01-01.
+/// Calendar fields of a time in UTC — `(year, month, day, hour, minute, second)`; times
+/// before 1970 count as 1970-01-01.
 /// For the access log's and the folder listings' own formats.
 pub fn utc_fields(t: SystemTime) -> (i64, u32, u32, u64, u64, u64) {
     let secs = t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
     let (days, rem) = ((secs / 86_400) as i64, secs % 86_400);
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i64::from(m <= 2);
+    let (y, m, d) = methodical_fs::calendar::civil_from_days(days);
     (y, m, d, rem / 3600, rem % 3600 / 60, rem % 60)
 }
 
