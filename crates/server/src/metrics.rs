@@ -2,7 +2,7 @@
 //! byte and connection figures, methodical counts which methods clients asked for and got
 //! 501: the list that decides what to implement next (and to declare planned).
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -93,7 +93,8 @@ pub struct Metrics {
     cache: Family<CacheLabel, Counter>,
     upstream_errors: Family<RouteLabel, Counter>,
     unimplemented: Family<MethodLabel, Counter>,
-    unimplemented_seen: Mutex<HashSet<String>>,
+    /// Method name → its series, for the first [`MAX_METHOD_SERIES`] names seen.
+    unimplemented_seen: Mutex<HashMap<String, Counter>>,
 }
 
 fn latency_histogram() -> Histogram {
@@ -143,7 +144,7 @@ impl Metrics {
             cache,
             upstream_errors,
             unimplemented,
-            unimplemented_seen: Mutex::new(HashSet::new()),
+            unimplemented_seen: Mutex::new(HashMap::new()),
         }
     }
 
@@ -163,15 +164,18 @@ impl Metrics {
     /// A 501 because nothing implements `method` (planned methods included).
     pub fn unimplemented(&self, method: &Method) {
         let name = method.as_str();
-        let label = {
-            let mut seen = self.unimplemented_seen.lock().unwrap_or_else(|e| e.into_inner());
-            if seen.contains(name) || (seen.len() < MAX_METHOD_SERIES && seen.insert(name.to_string())) {
-                name.to_string()
-            } else {
-                "other".to_string()
-            }
-        };
-        self.unimplemented.get_or_create(&MethodLabel { method: label }).inc();
+        let mut seen = self.unimplemented_seen.lock().unwrap_or_else(|e| e.into_inner());
+        // Found without allocating once a method has been seen: every 501 passes here.
+        if let Some(counter) = seen.get(name) {
+            counter.inc();
+            return;
+        }
+        let label = if seen.len() < MAX_METHOD_SERIES { name } else { "other" };
+        let counter = self.unimplemented.get_or_create(&MethodLabel { method: label.to_string() }).clone();
+        counter.inc();
+        if seen.len() < MAX_METHOD_SERIES {
+            seen.insert(name.to_string(), counter);
+        }
     }
 
     /// The result part of a `Cache-Status` answer (`hit`, `miss`, `stale`, …).
