@@ -399,8 +399,8 @@ struct H1App(Arc<App>);
 
 impl H1Service for H1App {
     fn call(&self, req: Request<RequestBody>) -> impl std::future::Future<Output = Response<Body>> + Send {
-        // Boxed: the pipeline's future is several KiB (the largest handler's), and kept inline
-        // it would sit in every idle keep-alive connection's task.
+        // Boxed: the pipeline's future (about 3.5 KiB, the large handlers boxed inside it)
+        // would otherwise sit in every idle keep-alive connection's task.
         Box::pin(self.0.serve(req))
     }
 

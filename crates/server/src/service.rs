@@ -176,7 +176,8 @@ impl App {
                 let compression = (route.compress && route.handler.compressed_by_pipeline())
                     .then(|| crate::compress::Negotiation::of(req.method(), req.headers()));
                 match (route.handler.handle(req, ctx).await, compression) {
-                    (Ok(resp), Some(negotiation)) => Ok(negotiation.apply(resp).await),
+                    // Boxed: the encoder's state would otherwise size every request's future.
+                    (Ok(resp), Some(negotiation)) => Ok(Box::pin(negotiation.apply(resp)).await),
                     (result, _) => result,
                 }
             }

@@ -105,11 +105,14 @@ impl Handler {
 
     /// Answers a dispatched request.
     pub async fn handle(&self, req: Request<RequestBody>, ctx: RequestCtx<'_>) -> Result<Response<Body>, HttpError> {
+        // The WebDAV and proxy futures are several KiB: kept inline, they would size the
+        // whole pipeline's future, which every request (static ones too) builds and moves
+        // into its box. Boxed here, they cost their own requests one allocation.
         match self {
             Handler::Static(s) => s.handle(req, ctx.rest).await,
             Handler::Respond(r) => r.handle(req).await,
-            Handler::WebDav(w) => w.handle(req, ctx.prefix, ctx.rest, ctx.user).await,
-            Handler::Proxy(p) => p.handle(req, ctx).await,
+            Handler::WebDav(w) => Box::pin(w.handle(req, ctx.prefix, ctx.rest, ctx.user)).await,
+            Handler::Proxy(p) => Box::pin(p.handle(req, ctx)).await,
         }
     }
 }

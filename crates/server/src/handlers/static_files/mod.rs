@@ -134,7 +134,9 @@ impl StaticHandler {
             }
         }
         if self.browse {
-            return self.listing(parts, &resolved.relative, &entry).await;
+            // Boxed, like the compressed answers below: the listing's future (with its
+            // encoder) would otherwise size every static request's.
+            return Box::pin(self.listing(parts, &resolved.relative, &entry)).await;
         }
         Err(HttpError::Forbidden("This folder has no index page, and folder listings are not enabled here.".into()))
     }
@@ -153,7 +155,7 @@ impl StaticHandler {
         }
         let chosen = if parts.headers.contains_key(RANGE) { None } else { accept.choose(|c| offer.has(c)) };
         match chosen.and_then(|c| Some((c, offer.take(c)?))) {
-            Some((coding, source)) => encoding::respond(parts, entry, coding, source).await,
+            Some((coding, source)) => Box::pin(encoding::respond(parts, entry, coding, source)).await,
             // `Vary` on the identity too: a cache must not hand it to a client that takes br.
             None => file_response(parts, entry, true),
         }
