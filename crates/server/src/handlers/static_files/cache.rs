@@ -94,15 +94,31 @@ impl FileCache {
         let now = self.now_ms();
         let previous = self.entries.get(&resolved.relative);
         if let Some(e) = &previous {
-            if self.recheck_ms > 0 && now.saturating_sub(e.checked_ms.load(Ordering::Relaxed)) < self.recheck_ms {
+            let checked = e.checked_ms.load(Ordering::Relaxed);
+            if self.recheck_ms > 0 && now.saturating_sub(checked) < self.recheck_ms {
+                return Ok(e.clone());
+            }
+            // One request re-checks an entry that is due; the others in flight meanwhile keep
+            // it (it is at most one interval old), so a busy file costs one stat per interval
+            // instead of one blocking thread per concurrent request.
+            if self.recheck_ms > 0 && e.checked_ms.compare_exchange(checked, now, Ordering::AcqRel, Ordering::Relaxed).is_err() {
                 return Ok(e.clone());
             }
         }
         let (root, target, max_file) = (root.clone(), resolved.clone(), self.max_file);
         let prev = previous.clone();
-        let entry = tokio::task::spawn_blocking(move || load(&root, &target, prev, max_file, now))
+        let loaded = tokio::task::spawn_blocking(move || load(&root, &target, prev, max_file, now))
             .await
-            .map_err(|e| HttpError::Internal(format!("file lookup task failed: {e}")))??;
+            .map_err(|e| HttpError::Internal(format!("file lookup task failed: {e}")))?;
+        let entry = match loaded {
+            Ok(entry) => entry,
+            Err(e) => {
+                // Gone or unreadable: the next request looks again instead of being served
+                // the entry this request claimed.
+                self.entries.remove(&resolved.relative);
+                return Err(e);
+            }
+        };
         if previous.as_ref().is_none_or(|p| !Arc::ptr_eq(p, &entry)) {
             self.entries.insert(resolved.relative.clone(), entry.clone());
         }
