@@ -343,7 +343,7 @@ async fn serve_connection(stream: TcpStream, mut info: ConnInfo, tls: Option<Tls
 /// Cleartext: HTTP/1.1, or h2c when the connection starts with the HTTP/2 preface.
 async fn serve_cleartext(mut stream: TcpStream, info: ConnInfo, app: Arc<App>, mut shutdown: Shutdown, h1: &http1::H1Config) {
     let info = Arc::new(info);
-    let mut buf = BytesMut::with_capacity(4096);
+    let mut buf = BytesMut::with_capacity(http1::HEAD_BUFFER);
     let deadline = tokio::time::Instant::now() + h1.header_timeout;
     while buf.len() < PREFACE.len() && PREFACE.starts_with(&buf) {
         let nothing_yet = buf.is_empty();

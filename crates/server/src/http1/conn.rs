@@ -29,8 +29,9 @@ const MAX_PIECE: usize = 256 * 1024;
 /// In-memory bodies up to this size are copied behind the head and go out in one write;
 /// larger ones are sent with the head in one vectored write, without copying.
 const COALESCE: usize = 8 * 1024;
-/// Read buffer kept between requests; larger ones (after a big head or body) are freed.
-const IDLE_BUFFER: usize = 4096;
+/// Room made for reading a request head: most heads fit in 1 KiB (nginx's
+/// client_header_buffer_size), larger ones grow it. Between requests a connection holds none.
+pub const HEAD_BUFFER: usize = 1024;
 /// How long a closing connection keeps reading (and discarding) what the client still sends,
 /// so the kernel does not answer it with a reset that destroys our response in flight.
 const LINGER: std::time::Duration = std::time::Duration::from_secs(2);
@@ -52,12 +53,15 @@ where
             HeadRead::Head(h) => h,
             HeadRead::Closed => return,
             HeadRead::Error(e) => {
-                conn.reject(svc, &e).await;
+                Box::pin(conn.reject(svc, &e)).await;
                 return;
             }
         };
         first = false;
-        match conn.exchange(svc, head, &info).await {
+        // Boxed per request: the exchange's state (pipeline call, body pump, response
+        // writing) is most of this future, and inline it would stay allocated in every idle
+        // keep-alive connection's task (about 2 KiB each).
+        match Box::pin(conn.exchange(svc, head, &info)).await {
             Ok(true) => continue,
             Ok(false) | Err(_) => {
                 conn.linger().await;
@@ -110,8 +114,8 @@ where
                 }
                 deadline.get_or_insert_with(|| Instant::now() + self.cfg.header_timeout);
             }
-            if self.buf.capacity() - self.buf.len() < 1024 {
-                self.buf.reserve(IDLE_BUFFER);
+            if self.buf.capacity() - self.buf.len() < HEAD_BUFFER / 4 {
+                self.buf.reserve(HEAD_BUFFER);
             }
             let read = match deadline {
                 // Waiting for the first octet of a request on a kept-alive connection.

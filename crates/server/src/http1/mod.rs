@@ -18,7 +18,7 @@ use std::time::Duration;
 use http::{Request, Response};
 
 pub use body::{Decoded, Decoder, H1Body};
-pub use conn::{serve, PREFACE};
+pub use conn::{serve, HEAD_BUFFER, PREFACE};
 
 pub use encode::{encode_head, framing_for, Persistence, ResponseFraming};
 pub use parse::{framing, parse_head, Framing, FramingError, HeadLimits, ParseError, ParsedHead, TargetForm};
