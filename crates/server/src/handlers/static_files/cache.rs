@@ -92,7 +92,12 @@ impl FileCache {
     /// The entry for `resolved`, re-checked if older than [`RECHECK`].
     pub async fn lookup(&self, root: &Root, resolved: &Resolved) -> Result<Arc<Entry>, HttpError> {
         let now = self.now_ms();
-        let previous = self.entries.get(&resolved.relative);
+        // A file nobody has asked for yet is loaded by the first request; concurrent ones wait
+        // for its entry instead of each reading the file in a blocking thread of its own.
+        let (previous, placeholder) = match self.entries.get_value_or_guard_async(&resolved.relative).await {
+            Ok(entry) => (Some(entry), None),
+            Err(guard) => (None, Some(guard)),
+        };
         if let Some(e) = &previous {
             let checked = e.checked_ms.load(Ordering::Relaxed);
             if self.recheck_ms > 0 && now.saturating_sub(checked) < self.recheck_ms {
@@ -114,13 +119,24 @@ impl FileCache {
             Ok(entry) => entry,
             Err(e) => {
                 // Gone or unreadable: the next request looks again instead of being served
-                // the entry this request claimed.
-                self.entries.remove(&resolved.relative);
+                // the entry this request claimed (waiters on a first load try themselves).
+                match placeholder {
+                    Some(guard) => drop(guard),
+                    None => {
+                        self.entries.remove(&resolved.relative);
+                    }
+                }
                 return Err(e);
             }
         };
-        if previous.as_ref().is_none_or(|p| !Arc::ptr_eq(p, &entry)) {
-            self.entries.insert(resolved.relative.clone(), entry.clone());
+        match placeholder {
+            Some(guard) => {
+                let _ = guard.insert(entry.clone());
+            }
+            None if previous.as_ref().is_none_or(|p| !Arc::ptr_eq(p, &entry)) => {
+                self.entries.insert(resolved.relative.clone(), entry.clone());
+            }
+            None => {}
         }
         Ok(entry)
     }
