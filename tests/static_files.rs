@@ -153,6 +153,45 @@ fn large_files_stream_completely() {
     assert_eq!(h.header("content-length"), Some("3000000"));
 }
 
+/// Files between 64 KiB and the 1 MiB memory limit go out with sendfile(2) on cleartext
+/// HTTP/1.1: the content, several answers on one kept-alive connection, a range (from memory)
+/// and a file replaced on disk (a new inode: never sent from the old entry's descriptor) all
+/// stay exact.
+#[test]
+fn mid_size_files_sent_with_sendfile_are_exact() {
+    let s = server();
+    let mid: Vec<u8> = (0..300_000u32).map(|i| (i % 241) as u8).collect();
+    std::fs::write(s.path("site/mid.bin"), &mid).unwrap();
+    let mut c = s.connect();
+    for _ in 0..3 {
+        c.send(b"GET /mid.bin HTTP/1.1\r\nHost: t\r\n\r\n");
+        let r = c.response(false);
+        assert_eq!(r.status, 200);
+        assert_eq!(r.header("content-length"), Some("300000"));
+        assert!(r.body == mid, "the body is the file, octet for octet");
+    }
+    c.send(b"GET /mid.bin HTTP/1.1\r\nHost: t\r\nRange: bytes=299990-\r\n\r\n");
+    let r = c.response(false);
+    assert_eq!(r.status, 206);
+    assert_eq!(r.body, &mid[299_990..]);
+    let other: Vec<u8> = (0..200_000u32).map(|i| (i % 239) as u8).collect();
+    std::fs::write(s.path("site/mid.new"), &other).unwrap();
+    std::fs::rename(s.path("site/mid.new"), s.path("site/mid.bin")).unwrap();
+    let mut seen_new = false;
+    for _ in 0..40 {
+        c.send(b"GET /mid.bin HTTP/1.1\r\nHost: t\r\n\r\n");
+        let r = c.response(false);
+        assert!(r.body == mid || r.body == other, "one version or the other, never a mix ({} octets)", r.body.len());
+        assert_eq!(r.header("content-length").unwrap(), r.body.len().to_string());
+        if r.body == other {
+            seen_new = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(seen_new, "the replaced file is served within the re-check interval");
+}
+
 #[test]
 fn changes_on_disk_are_seen() {
     let s = server();

@@ -10,6 +10,12 @@ use http_body_util::combinators::UnsyncBoxBody;
 
 use crate::http1::H1Body;
 
+/// A response extension saying that the response's in-memory body is also the whole content
+/// of this open file, so an HTTP/1.1 writer on a plain TCP connection may send it with
+/// `sendfile(2)` instead of copying it from memory into the socket. Others ignore it.
+#[derive(Debug, Clone)]
+pub struct FileSource(pub std::sync::Arc<std::fs::File>);
+
 /// Boxed error type carried by streaming bodies.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 

@@ -20,6 +20,7 @@ use http::{Request, Response};
 pub use body::{Decoded, Decoder, H1Body};
 pub use conn::{serve, HEAD_BUFFER, PREFACE};
 
+
 pub use encode::{encode_head, framing_for, Persistence, ResponseFraming};
 pub use parse::{framing, parse_head, Framing, FramingError, HeadLimits, ParseError, ParsedHead, TargetForm};
 
@@ -92,6 +93,23 @@ impl<T: tokio::io::AsyncRead + Send> ReadReady for tokio::io::ReadHalf<T> {
         std::future::ready(Ok(()))
     }
 }
+
+/// A write half that may send file content without copying it: plain TCP answers with its
+/// socket (for `sendfile(2)`), others (TLS) with none and get the bytes written.
+pub trait WriteSocket: tokio::io::AsyncWrite + Unpin + Send {
+    /// The TCP socket underneath, when writes go to it unchanged.
+    fn socket(&self) -> Option<&tokio::net::TcpStream> {
+        None
+    }
+}
+
+impl WriteSocket for tokio::net::tcp::OwnedWriteHalf {
+    fn socket(&self) -> Option<&tokio::net::TcpStream> {
+        Some(self.as_ref())
+    }
+}
+
+impl<T: tokio::io::AsyncWrite + Send> WriteSocket for tokio::io::WriteHalf<T> {}
 
 /// What an HTTP/1 connection needs from the application.
 pub trait H1Service: Send + Sync {

@@ -45,6 +45,17 @@ pub struct Entry {
     checked_ms: AtomicU64,
 }
 
+impl Entry {
+    /// The file opened again, if it is still the one this entry describes (same inode,
+    /// length and modification time): its content may then be sent with `sendfile(2)`.
+    pub fn reopen(&self) -> Option<std::fs::File> {
+        let file = std::fs::File::open(&self.real).ok()?;
+        let meta = file.metadata().ok()?;
+        let same = meta.is_file() && identity(&meta) == self.identity && Validators::from_metadata(&meta).etag == self.validators.etag;
+        same.then_some(file)
+    }
+}
+
 /// The per-route cache of entries.
 pub struct FileCache {
     entries: quick_cache::sync::Cache<String, Arc<Entry>, Weigher>,

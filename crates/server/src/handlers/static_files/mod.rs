@@ -30,11 +30,13 @@ pub use conditional::{entity_tags, evaluate as evaluate_preconditions, EntityTag
 use self::cache::{Entry, FileCache};
 use self::encoding::Offer;
 use self::range::RangeDecision;
-use crate::body::{Body, RequestBody};
+use crate::body::{Body, FileSource, RequestBody};
 use crate::compress::{self, AcceptEncoding, Effort};
 use crate::config::StaticConfig;
 use crate::error::HttpError;
 
+/// In-memory files from this size on are offered to the HTTP/1.1 writer for `sendfile(2)`.
+const SENDFILE_MIN: u64 = 64 * 1024;
 /// Files up to this size are kept in memory.
 const MEMORY_FILE_LIMIT: u64 = 1024 * 1024;
 /// Memory for cached files, per route.
@@ -285,6 +287,13 @@ fn file_response(parts: &Parts, entry: &Arc<Entry>, vary: bool) -> Result<Respon
                 headers.insert(CONTENT_LENGTH, HeaderValue::from(len));
             } else {
                 *resp.body_mut() = body_of(entry, 0..len);
+                if len >= SENDFILE_MIN && entry.content.is_some() {
+                    // Copying a large body into the socket costs more than opening the file
+                    // again; plain-TCP HTTP/1.1 connections send it from the page cache.
+                    if let Some(file) = entry.reopen() {
+                        resp.extensions_mut().insert(FileSource(Arc::new(file)));
+                    }
+                }
             }
         }
         RangeDecision::NotSatisfiable => return Err(HttpError::RangeNotSatisfiable { len }),
