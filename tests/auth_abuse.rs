@@ -12,7 +12,6 @@
 
 mod common;
 
-use std::io::Write;
 use std::net::{IpAddr, SocketAddr, TcpStream};
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
@@ -26,19 +25,7 @@ const PASSWORD: &str = "Zq7-unlikely-passphrase-41";
 /// `password_hash = "$argon2id$…"` for alice, from `methodical hash-password`.
 fn alice_hash_line() -> &'static str {
     static LINE: OnceLock<String> = OnceLock::new();
-    LINE.get_or_init(|| {
-        let mut child = Command::new(common::binary())
-            .arg("hash-password")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("run methodical hash-password");
-        child.stdin.take().unwrap().write_all(format!("{PASSWORD}\n").as_bytes()).unwrap();
-        let out = child.wait_with_output().unwrap();
-        assert!(out.status.success(), "hash-password: {}", String::from_utf8_lossy(&out.stderr));
-        String::from_utf8(out.stdout).unwrap().trim().to_string()
-    })
+    LINE.get_or_init(|| common::hash_password_line(PASSWORD))
 }
 
 /// Standard base64 (RFC 4648 §4), for Basic credentials.

@@ -84,20 +84,6 @@ fn names(dir: &Path) -> Vec<String> {
     v
 }
 
-/// Deterministic octets that do not compress or deduplicate.
-fn pattern(len: usize, seed: u64) -> Vec<u8> {
-    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    let mut out = Vec::with_capacity(len + 8);
-    while out.len() < len {
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        out.extend_from_slice(&x.wrapping_mul(0x2545_F491_4F6C_DD1D).to_le_bytes());
-    }
-    out.truncate(len);
-    out
-}
-
 /// PUT `body` to `path`: the body is written by a second thread while this one reads the
 /// answer, since the server may answer (and stop reading) before the upload ends.
 fn put(s: &Server, path: &str, body: Vec<u8>) -> RawResponse {
@@ -128,13 +114,13 @@ fn issue8_item5_put_on_a_full_disk_is_507_and_the_old_file_stays() {
         let root: PathBuf = dir.path().join("dav");
         std::fs::create_dir(&root).unwrap();
         mount_tmpfs(&root, FS_SIZE);
-        let old = pattern(512 * 1024, 1);
+        let old = common::pseudo_random(512 * 1024, 1);
         std::fs::write(root.join("f.bin"), &old).unwrap();
         let s = Server::start_in(dir, CONFIG, &[]);
 
         let free = free_space(&root);
         assert!(free > 0 && free < 2 * 1024 * 1024, "a small filesystem: {free} octets free");
-        let upload = pattern(free as usize + 512 * 1024, 2);
+        let upload = common::pseudo_random(free as usize + 512 * 1024, 2);
         let r = put(&s, "/dav/f.bin", upload);
         assert_eq!(r.status, 507, "PUT larger than the free space ({free} octets): {r:?}");
         r.assert_error_shape();
@@ -149,7 +135,7 @@ fn issue8_item5_put_on_a_full_disk_is_507_and_the_old_file_stays() {
         let r = get(&s, "/dav/f.bin");
         assert_eq!(r.status, 200);
         assert!(r.body == old, "GET returns the old content");
-        let small = pattern(10 * 1024, 3);
+        let small = common::pseudo_random(10 * 1024, 3);
         let r = put(&s, "/dav/small.bin", small.clone());
         assert_eq!(r.status, 201, "a PUT that fits still works: {r:?}");
         assert!(std::fs::read(root.join("small.bin")).unwrap() == small);
@@ -173,7 +159,7 @@ fn issue8_item5_new_file_on_a_full_disk_is_507_and_leaves_nothing() {
         let s = Server::start_in(dir, CONFIG, &[]);
         let free = free_space(&root);
         // Chunked, so the server cannot know the size in advance.
-        let body = pattern(free as usize + 64 * 1024, 4);
+        let body = common::pseudo_random(free as usize + 64 * 1024, 4);
         let head = crlf("PUT /dav/new.bin HTTP/1.1\nTransfer-Encoding: chunked");
         let mut c: Conn = s.connect();
         c.send(&head);

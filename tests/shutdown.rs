@@ -37,20 +37,6 @@ static = {{ root = "site" }}
     )
 }
 
-/// Deterministic pseudo-random octets (xorshift64*), so a failure can be reproduced.
-fn pseudo_random(len: usize, seed: u64) -> Vec<u8> {
-    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    let mut out = Vec::with_capacity(len + 8);
-    while out.len() < len {
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        out.extend_from_slice(&x.wrapping_mul(0x2545_F491_4F6C_DD1D).to_le_bytes());
-    }
-    out.truncate(len);
-    out
-}
-
 fn start(grace: &str, download: &[u8]) -> Server {
     let dir = common::folder(&[("site/big.bin", download)]);
     std::fs::create_dir_all(dir.path().join("dav")).unwrap();
@@ -143,10 +129,10 @@ fn assert_not_served(addr: SocketAddr) {
 
 #[test]
 fn issue8_item6_sigterm_lets_a_50mib_upload_and_a_long_download_finish_then_exits_0() {
-    let download = pseudo_random(DOWNLOAD, 1);
+    let download = common::pseudo_random(DOWNLOAD, 1);
     let mut s = start("30s", &download);
     let addr = s.addr;
-    let upload = Arc::new(pseudo_random(UPLOAD, 2));
+    let upload = Arc::new(common::pseudo_random(UPLOAD, 2));
 
     // An idle kept-alive connection and a connection that has sent nothing yet.
     let mut idle = s.connect();
@@ -195,7 +181,7 @@ fn issue8_item6_sigterm_lets_a_50mib_upload_and_a_long_download_finish_then_exit
 
 #[test]
 fn issue8_item6_grace_period_over_exits_anyway_within_grace_plus_1s() {
-    let download = pseudo_random(DOWNLOAD, 3);
+    let download = common::pseudo_random(DOWNLOAD, 3);
     let mut s = start("2s", &download);
     // A download whose client stopped reading, and an upload that stalled half-way: both
     // would hold the process for their 10 s timeouts.

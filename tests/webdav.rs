@@ -27,25 +27,6 @@ const BOB_PW: &str = "hunter2";
 /// carol's password (bcrypt written as `$2b$`).
 const CAROL_PW: &str = "queen of hearts";
 
-/// Runs `methodical hash-password` with `password` on standard input; returns its one line
-/// of output, `password_hash = "$argon2id$…"`.
-fn hash_password_line(password: &str) -> String {
-    let mut child = Command::new(common::binary())
-        .arg("hash-password")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run methodical hash-password");
-    child.stdin.take().unwrap().write_all(format!("{password}\n").as_bytes()).unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "hash-password failed: {}", String::from_utf8_lossy(&out.stderr));
-    let text = String::from_utf8(out.stdout).unwrap();
-    let lines: Vec<&str> = text.lines().collect();
-    assert_eq!(lines.len(), 1, "one line of output: {text:?}");
-    lines[0].to_string()
-}
-
 /// A bcrypt hash from `htpasswd -nbB` (Apache's tool, `$2y$`).
 fn htpasswd_bcrypt(user: &str, password: &str) -> String {
     let out = Command::new("htpasswd").args(["-nbB", "-C", "5", user, password]).output().expect("htpasswd (apache2-utils) is installed");
@@ -59,7 +40,7 @@ fn htpasswd_bcrypt(user: &str, password: &str) -> String {
 
 fn alice_line() -> &'static str {
     static LINE: OnceLock<String> = OnceLock::new();
-    LINE.get_or_init(|| hash_password_line(ALICE_PW))
+    LINE.get_or_init(|| common::hash_password_line(ALICE_PW))
 }
 
 fn bob_hash() -> &'static str {
@@ -185,20 +166,6 @@ fn sha256(data: &[u8]) -> String {
 
 fn sha256_file(path: &Path) -> String {
     sha256(&std::fs::read(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display())))
-}
-
-/// Deterministic pseudo-random octets (xorshift64*), so failures can be reproduced.
-fn pseudo_random(len: usize, seed: u64) -> Vec<u8> {
-    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    let mut out = Vec::with_capacity(len + 8);
-    while out.len() < len {
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        out.extend_from_slice(&x.wrapping_mul(0x2545_F491_4F6C_DD1D).to_le_bytes());
-    }
-    out.truncate(len);
-    out
 }
 
 /// Relative path (with `/`) → SHA-256 of every regular file below `root`, leaving out the
@@ -364,7 +331,7 @@ fn make_tree(root: &Path) -> (usize, u64) {
     let stems = ["file", "Straße", "naïve café", "résumé final", "привет мир", "中文 文件", "a+b=c", "(paren) [bracket]", "hash#tag", "it's here", " leading space"];
     let mut count = 0;
     let mut bytes = 0u64;
-    let big = pseudo_random(20 << 20, 7);
+    let big = common::pseudo_random(20 << 20, 7);
     std::fs::write(root.join("big 20 MiB.bin"), &big).unwrap();
     count += 1;
     bytes += big.len() as u64;
@@ -374,7 +341,7 @@ fn make_tree(root: &Path) -> (usize, u64) {
         std::fs::create_dir_all(&folder).unwrap();
         let name = format!("{} {i}.txt", stems[(i as usize / folders.len()) % stems.len()]);
         let len = (i * 7919 % (48 << 10)) as usize;
-        let content = pseudo_random(len, i + 100);
+        let content = common::pseudo_random(len, i + 100);
         std::fs::write(folder.join(name), &content).unwrap();
         count += 1;
         bytes += len as u64;
@@ -515,7 +482,7 @@ fn d10_anonymous_put_to_a_locked_resource_is_401_not_423() {
 
 #[test]
 fn hash_password_output_pasted_into_a_config_logs_in() {
-    let line = hash_password_line("correct horse battery staple");
+    let line = common::hash_password_line("correct horse battery staple");
     assert!(line.starts_with("password_hash = \"$argon2id$"), "{line}");
     assert!(line.ends_with('"'));
     assert!(!line.contains("correct horse"), "never the clear password");
@@ -974,7 +941,7 @@ const FIFTY_MIB: usize = 50 << 20;
 
 #[test]
 fn crash_kill9_mid_upload_leaves_the_old_file_or_nothing_and_restart_removes_temporaries() {
-    let old = pseudo_random(5 << 20, 1);
+    let old = common::pseudo_random(5 << 20, 1);
     let old_sha = sha256(&old);
     let cfg = contract();
     let mut s = start(&cfg, &[("dav/big.bin", &old), ("dav/sub/keep.txt", b"k")]);
@@ -983,7 +950,7 @@ fn crash_kill9_mid_upload_leaves_the_old_file_or_nothing_and_restart_removes_tem
     over.send(&crlf(&format!("PUT /dav/big.bin HTTP/1.1\nContent-Length: {FIFTY_MIB}\n")));
     let mut fresh = s.connect();
     fresh.send(&crlf(&format!("PUT /dav/sub/fresh.bin HTTP/1.1\nContent-Length: {FIFTY_MIB}\n")));
-    let chunk = pseudo_random(256 << 10, 2);
+    let chunk = common::pseudo_random(256 << 10, 2);
     for _ in 0..24 {
         over.send(&chunk);
         fresh.send(&chunk);
@@ -1018,7 +985,7 @@ fn crash_kill9_mid_upload_leaves_the_old_file_or_nothing_and_restart_removes_tem
     assert!(!s.path("dav/sub/fresh.bin").exists());
     assert_eq!(hrefs(&s.req("PROPFIND /dav/sub/ HTTP/1.1\nDepth: 1\n").text()), ["/dav/sub/", "/dav/sub/keep.txt"]);
     // A complete upload after the restart works and replaces the file.
-    let new = pseudo_random(3 << 20, 3);
+    let new = common::pseudo_random(3 << 20, 3);
     assert_eq!(send(&s, "PUT /dav/big.bin HTTP/1.1\n", &new).status, 204);
     assert_eq!(sha256_file(&s.path("dav/big.bin")), sha256(&new));
     assert!(temporaries(s.dir.path()).is_empty());
@@ -1049,9 +1016,9 @@ fn crash_kill9_at_random_points_of_a_copy_move_put_workload_loses_nothing() {
     use std::sync::Arc;
     const SOURCE_FILES: usize = 24;
     const VERSIONS: u64 = 64;
-    let version = |k: u64| pseudo_random(48 << 10 | (k as usize * 1021), 100 + k);
+    let version = |k: u64| common::pseudo_random(48 << 10 | (k as usize * 1021), 100 + k);
     let known: std::collections::HashSet<String> = (0..VERSIONS).map(|k| sha256(&version(k))).collect();
-    let source: Vec<(String, Vec<u8>)> = (0..SOURCE_FILES).map(|i| (format!("dav/src/s{i:02}"), pseudo_random(128 << 10, 1000 + i as u64))).collect();
+    let source: Vec<(String, Vec<u8>)> = (0..SOURCE_FILES).map(|i| (format!("dav/src/s{i:02}"), common::pseudo_random(128 << 10, 1000 + i as u64))).collect();
     let source_hashes: BTreeMap<String, String> = source.iter().map(|(n, c)| (n.trim_start_matches("dav/src/").to_string(), sha256(c))).collect();
     let mut files: Vec<(&str, &[u8])> = source.iter().map(|(n, c)| (n.as_str(), c.as_slice())).collect();
     let initial: Vec<(String, Vec<u8>)> = (0..8).map(|i| (format!("dav/a/f{i}"), version(i))).collect();
@@ -1165,7 +1132,7 @@ fn upload_cut_off_by_the_client_leaves_the_old_file_and_no_temporary() {
     let s = start(&contract(), &[("dav/f.bin", b"old content")]);
     let mut c = s.connect();
     c.send(&crlf("PUT /dav/f.bin HTTP/1.1\nContent-Length: 10000000\n"));
-    c.send(&pseudo_random(2 << 20, 9));
+    c.send(&common::pseudo_random(2 << 20, 9));
     wait_until("the temporary", Duration::from_secs(10), || !temporaries(&s.path("dav")).is_empty());
     drop(c);
     wait_until("the temporary to go", Duration::from_secs(10), || temporaries(&s.path("dav")).is_empty());
@@ -1191,7 +1158,7 @@ fn e5_t18_webdav_route_max_body_413() {
     // Chunked, so only counting finds it: 413 too, and nothing stored.
     let mut c = s.connect();
     c.send(&crlf("PUT /small/chunked HTTP/1.1\nTransfer-Encoding: chunked\n"));
-    let piece = pseudo_random(64 << 10, 4);
+    let piece = common::pseudo_random(64 << 10, 4);
     for _ in 0..32 {
         let mut chunk = format!("{:x}\r\n", piece.len()).into_bytes();
         chunk.extend_from_slice(&piece);
@@ -1208,11 +1175,11 @@ fn e5_t18_webdav_route_max_body_413() {
     assert!(!s.path("small/chunked").exists());
     assert!(temporaries(&s.path("small")).is_empty());
     // Exactly the limit is fine.
-    let full = pseudo_random(1 << 20, 5);
+    let full = common::pseudo_random(1 << 20, 5);
     assert_eq!(send(&s, "PUT /small/exact HTTP/1.1\n", &full).status, 201);
     assert_eq!(sha256_file(&s.path("small/exact")), sha256(&full));
     // The default limit of /dav/ is far larger.
-    assert_eq!(send(&s, "PUT /dav/two HTTP/1.1\n", &pseudo_random(2 << 20, 6)).status, 201);
+    assert_eq!(send(&s, "PUT /dav/two HTTP/1.1\n", &common::pseudo_random(2 << 20, 6)).status, 201);
 }
 
 // ---------------------------------------------------------------------------------------

@@ -442,3 +442,37 @@ pub fn run_cli(args: &[&str], cwd: &Path) -> (i32, String, String) {
     let out = Command::new(binary()).args(args).current_dir(cwd).output().expect("run methodical");
     (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
 }
+
+/// Deterministic pseudo-random octets (xorshift64*) that neither compress nor deduplicate,
+/// so failures can be reproduced from the seed.
+pub fn pseudo_random(len: usize, seed: u64) -> Vec<u8> {
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let mut out = Vec::with_capacity(len + 8);
+    while out.len() < len {
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        out.extend_from_slice(&x.wrapping_mul(0x2545_F491_4F6C_DD1D).to_le_bytes());
+    }
+    out.truncate(len);
+    out
+}
+
+/// Runs `methodical hash-password` with `password` on standard input; returns its one line
+/// of output, `password_hash = "$argon2id$…"`.
+pub fn hash_password_line(password: &str) -> String {
+    let mut child = Command::new(binary())
+        .arg("hash-password")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run methodical hash-password");
+    child.stdin.take().unwrap().write_all(format!("{password}\n").as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "hash-password failed: {}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 1, "one line of output: {text:?}");
+    lines[0].to_string()
+}
