@@ -105,7 +105,7 @@ impl FileCache {
         let now = self.now_ms();
         // A file nobody has asked for yet is loaded by the first request; concurrent ones wait
         // for its entry instead of each reading the file in a blocking thread of its own.
-        let (previous, placeholder) = match self.entries.get_value_or_guard_async(&resolved.relative).await {
+        let (previous, first_load) = match self.entries.get_value_or_guard_async(&resolved.relative).await {
             Ok(entry) => (Some(entry), None),
             Err(guard) => (None, Some(guard)),
         };
@@ -131,16 +131,13 @@ impl FileCache {
             Err(e) => {
                 // Gone or unreadable: the next request looks again instead of being served
                 // the entry this request claimed (waiters on a first load try themselves).
-                match placeholder {
-                    Some(guard) => drop(guard),
-                    None => {
-                        self.entries.remove(&resolved.relative);
-                    }
+                if first_load.is_none() {
+                    self.entries.remove(&resolved.relative);
                 }
                 return Err(e);
             }
         };
-        match placeholder {
+        match first_load {
             Some(guard) => {
                 let _ = guard.insert(entry.clone());
             }

@@ -231,6 +231,13 @@ impl StaticHandler {
     }
 }
 
+/// Whether the request came over cleartext HTTP/1.x, the one writer that uses
+/// [`FileSource`]: elsewhere reopening the file would be work for nothing.
+fn cleartext_http1(parts: &Parts) -> bool {
+    parts.version <= http::Version::HTTP_11
+        && parts.extensions.get::<Arc<crate::connection::ConnInfo>>().is_some_and(|c| c.tls.is_none())
+}
+
 /// `308` from `/dir` to `/dir/` (the query kept), so relative links inside resolve.
 fn redirect_to_folder(parts: &Parts) -> Response<Body> {
     let mut location = format!("{}/", parts.uri.path());
@@ -287,7 +294,7 @@ fn file_response(parts: &Parts, entry: &Arc<Entry>, vary: bool) -> Result<Respon
                 headers.insert(CONTENT_LENGTH, HeaderValue::from(len));
             } else {
                 *resp.body_mut() = body_of(entry, 0..len);
-                if len >= SENDFILE_MIN && entry.content.is_some() {
+                if len >= SENDFILE_MIN && entry.content.is_some() && cleartext_http1(parts) {
                     // Copying a large body into the socket costs more than opening the file
                     // again; plain-TCP HTTP/1.1 connections send it from the page cache.
                     if let Some(file) = entry.reopen() {
