@@ -396,22 +396,30 @@ fn c13_stale_if_error_and_must_revalidate() {
 }
 
 #[test]
-fn c13_closed_connection_is_an_error_refused_connection_is_disconnection() {
-    let u = Upstream::start(|_| Reply::ok(&[("Cache-Control", "max-age=1")], b"kept"));
+fn c13_an_origin_that_cannot_be_talked_to_is_disconnection_a_wrong_answer_is_an_error() {
+    let u = Upstream::start(|r| {
+        let cc = if r.target.ends_with("strict") { "max-age=1, must-revalidate" } else { "max-age=1" };
+        Reply::ok(&[("Cache-Control", cc)], b"kept")
+    });
     let s = start(&u);
     get(&s, "/proxy/dc");
+    get(&s, "/proxy/strict");
     std::thread::sleep(Duration::from_millis(2100));
-    // Reachable but failing: no permission to serve stale.
-    u.script(|_| Reply::Close);
+    // Reachable but answering nonsense: a failing origin, no permission to serve stale.
+    u.script(|_| Reply::RawThenClose(b"HTTP/1.1 2OO OK\r\n\r\n".to_vec()));
     assert_eq!(get(&s, "/proxy/dc").status, 502);
-    // Nothing listens any more: the cache is disconnected (RFC 9111 §4.2.4) and may serve
-    // the stale response.
+    // Closed before a single octet of answer: the cache is disconnected (RFC 9111 §4.2.4)
+    // and may serve the stale response, unless the response forbids it.
+    u.script(|_| Reply::Close);
+    let r = get(&s, "/proxy/dc");
+    assert_eq!((r.status, r.body.as_slice()), (200, &b"kept"[..]));
+    assert!(r.header("cache-status").is_some_and(|c| c.contains("hit")), "{:?}", r.header("cache-status"));
+    assert_eq!(get(&s, "/proxy/strict").status, 502, "must-revalidate forbids the stale response");
+    // Nothing listens any more: disconnected as well.
     drop(u);
     std::thread::sleep(Duration::from_millis(100));
     let r = get(&s, "/proxy/dc");
-    assert_eq!(r.status, 200);
-    assert_eq!(r.body, b"kept");
-    assert!(r.header("cache-status").is_some_and(|c| c.contains("hit")), "{:?}", r.header("cache-status"));
+    assert_eq!((r.status, r.body.as_slice()), (200, &b"kept"[..]));
 }
 
 #[test]

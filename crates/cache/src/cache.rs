@@ -432,7 +432,7 @@ impl Cache {
                 drop_unstorable(variants);
             })
             .await;
-        let status = CacheStatus::forward(&self.config.name, forward_for(revalidation.reason)).fwd_status(304);
+        let status = CacheStatus::forward(&self.config.name, revalidation.reason.forward()).fwd_status(304);
         Freshened::Updated(self.respond(req, &fresh_copy, response_time, status))
     }
 
@@ -550,14 +550,6 @@ fn recency(v: &StoredResponse) -> (SystemTime, SystemTime) {
     (v.date().unwrap_or_else(|| v.response_time()), v.response_time())
 }
 
-fn forward_for(reason: ValidationReason) -> Forward {
-    match reason {
-        ValidationReason::RequestNoCache
-        | ValidationReason::RequestMaxAge
-        | ValidationReason::RequestMinFresh => Forward::Request,
-        ValidationReason::Stale | ValidationReason::ResponseNoCache | ValidationReason::Invalidated => Forward::Stale,
-    }
-}
 
 /// A freshening 304 or HEAD can bring `no-store` or `private`: such a response must not
 /// stay stored (C-8). It is still served once, for this exchange.

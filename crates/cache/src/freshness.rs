@@ -126,6 +126,19 @@ pub fn heuristic_lifetime(
     since.mul_f64(fraction).min(policy.cap)
 }
 
+/// Is the `Age` field absent, or one field line with one delta-seconds (RFC 9111 §5.1)?
+pub fn age_is_clean(headers: &HeaderMap) -> bool {
+    let mut lines = headers.get_all(AGE).iter();
+    match (lines.next(), lines.next()) {
+        (None, _) => true,
+        (Some(line), None) => {
+            let v = trim_ows(line.as_bytes());
+            !v.is_empty() && v.iter().all(u8::is_ascii_digit)
+        }
+        (Some(_), Some(_)) => false,
+    }
+}
+
 /// The `Age` value (RFC 9111 §5.1): first member of the first line, parameters ignored,
 /// capped like any delta-seconds; an invalid value is ignored (0).
 pub fn age_value(headers: &HeaderMap) -> Duration {
@@ -144,6 +157,10 @@ pub fn age_value(headers: &HeaderMap) -> Duration {
 pub struct AgeInputs {
     /// `Age` header value (0 if absent or invalid).
     pub age_value: Duration,
+    /// The `Age` field is absent or one line holding one non-negative integer. Anything
+    /// else (a list, two lines, a sign, a fraction, parameters, letters) comes from a
+    /// broken intermediary whose idea of the response's age cannot be trusted.
+    pub age_is_clean: bool,
     /// `Date` value; `None` when absent or invalid (treated as the response time).
     pub date_value: Option<SystemTime>,
     /// When the request that produced the response was sent.
@@ -157,6 +174,7 @@ impl AgeInputs {
     pub fn from_headers(headers: &HeaderMap, request_time: SystemTime, response_time: SystemTime) -> Self {
         Self {
             age_value: age_value(headers),
+            age_is_clean: age_is_clean(headers),
             date_value: date_value(headers),
             request_time,
             response_time,
@@ -322,10 +340,29 @@ mod tests {
     }
 
     #[test]
+    fn c7_age_field_that_is_not_one_integer_is_not_clean() {
+        let clean = |v: &[&str]| {
+            let mut h = HeaderMap::new();
+            for x in v {
+                h.append(AGE, HeaderValue::from_str(x).unwrap());
+            }
+            age_is_clean(&h)
+        };
+        assert!(clean(&[]));
+        assert!(clean(&["0"]));
+        assert!(clean(&[" 7200 "]));
+        assert!(clean(&["2147483649"]));
+        for bad in [&["abc"][..], &["-1"], &["1.0"], &["0, 0"], &["0,7200"], &["1;a=b"], &[""], &["0", "0"]] {
+            assert!(!clean(bad), "{bad:?}");
+        }
+    }
+
+    #[test]
     fn c7_current_age_follows_rfc9111_4_2_3() {
         // Date 100 s before the response arrived, Age 30, 2 s response delay.
         let inputs = AgeInputs {
             age_value: Duration::from_secs(30),
+            age_is_clean: true,
             date_value: Some(at(T0 - 100)),
             request_time: at(T0 - 2),
             response_time: at(T0),

@@ -4,7 +4,7 @@
 use std::time::{Duration, SystemTime};
 
 use http::header::{
-    HeaderMap, HeaderName, HeaderValue, CONTENT_LENGTH, ETAG, IF_MATCH, IF_MODIFIED_SINCE,
+    HeaderMap, HeaderName, HeaderValue, AGE, CONTENT_LENGTH, ETAG, IF_MATCH, IF_MODIFIED_SINCE,
     IF_NONE_MATCH, IF_UNMODIFIED_SINCE, LAST_MODIFIED,
 };
 use http::{request, response, Method, StatusCode};
@@ -189,6 +189,11 @@ fn merged_headers(stored: &HeaderMap, new: &HeaderMap) -> HeaderMap {
     let copied = |name: &HeaderName| !DESCRIBES_STORED_CONTENT.contains(&name.as_str()) && !is_unstorable(name, &listed);
     let mut out = HeaderMap::with_capacity(stored.len() + new.len());
     for name in stored.keys() {
+        // Age describes the exchange that brought the stored response; after validation
+        // the age is that of the validating response, whose own Age (if any) is taken.
+        if name == AGE && !new.contains_key(AGE) {
+            continue;
+        }
         let source = if new.contains_key(name) && copied(name) {
             new
         } else {
@@ -254,12 +259,13 @@ pub fn freshen_with_head(
 pub enum UpstreamFailure {
     /// Upstream answered with this status.
     Status(StatusCode),
-    /// No connection could be made (refused, unreachable, connect timeout): the cache is
-    /// "disconnected" in the sense of RFC 9111 §4.2.4.
+    /// The origin could not be talked to: no connection could be made (refused,
+    /// unreachable, connect timeout), or it was closed or reset before any octet of an
+    /// answer. The cache is "disconnected" in the sense of RFC 9111 §4.2.4.
     Unreachable,
-    /// A connection was made but gave no usable response (closed or reset before a
-    /// response, response timeout, invalid response). The origin is reachable and failing:
-    /// like a 5xx, this allows a stale response only where `stale-if-error` does.
+    /// The origin was talked to but gave no usable response (response timeout, a response
+    /// cut off or invalid). It is reachable and failing: like a 5xx, this allows a stale
+    /// response only where `stale-if-error` does.
     NoResponse,
 }
 
@@ -272,7 +278,7 @@ pub enum UpstreamFailure {
 ///   stale use, nor when the request's `no-cache` demanded validation.
 /// - Allowed within the `stale-if-error` window (the request's, when it gives one, else
 ///   the response's).
-/// - Without a window, allowed only when no connection could be made at all
+/// - Without a window, allowed only when the origin could not be talked to
 ///   ([`UpstreamFailure::Unreachable`]) and `serve_when_disconnected` is set.
 pub fn stale_if_error_allows(
     req: &request::Parts,
@@ -418,6 +424,16 @@ mod tests {
         let names: Vec<_> = h.keys().map(|n| n.as_str()).collect();
         let pos = |n: &str| names.iter().position(|x| *x == n).unwrap();
         assert!(pos("test-header") < pos("x-keep"));
+    }
+
+    #[test]
+    fn c7_freshening_takes_the_age_of_the_validating_response() {
+        let mut s = stored(&[("etag", "\"e\""), ("age", "3000"), ("cache-control", "max-age=3600")]);
+        freshen(&mut s, &resp(304, &[("etag", "\"e\"")]), at(T0 + 10), at(T0 + 10));
+        assert!(s.headers().get("age").is_none(), "the old Age does not outlive its exchange");
+        assert_eq!(s.current_age(at(T0 + 10)), Duration::from_secs(10), "from the stored Date, not Age 3000");
+        freshen(&mut s, &resp(304, &[("etag", "\"e\""), ("age", "5")]), at(T0 + 20), at(T0 + 20));
+        assert_eq!(s.headers().get("age").unwrap(), "5");
     }
 
     #[test]

@@ -445,11 +445,7 @@ impl ProxyHandler {
         for (name, value) in &reval.conditional_headers {
             plan.head.headers.insert(name.clone(), value.clone());
         }
-        let why = match reval.reason {
-            ValidationReason::RequestNoCache | ValidationReason::RequestMaxAge | ValidationReason::RequestMinFresh => Forward::Request,
-            _ => Forward::Stale,
-        };
-        let status = cache.forward_status(why).collapsed(collapsed);
+        let status = cache.forward_status(reval.reason.forward()).collapsed(collapsed);
         let request_time = SystemTime::now();
         let resp = match self.upstreams.send(&plan.head, &mut body, replayable(&client.method)).await {
             Ok(r) => r,

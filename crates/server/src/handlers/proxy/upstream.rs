@@ -59,7 +59,13 @@ pub enum UpstreamError {
         /// The timeout.
         after: Duration,
     },
-    /// The response was invalid, or the connection ended before a complete head (E-9).
+    /// The connection was closed or reset before any octet of a response (E-9).
+    #[error("the upstream {upstream} closed the connection without answering")]
+    Closed {
+        /// `host:port`.
+        upstream: String,
+    },
+    /// The response was invalid, or the connection ended in the middle of its head (E-9).
     #[error("the upstream {upstream} sent an invalid or incomplete response: {reason}")]
     Invalid {
         /// `host:port`.
@@ -73,11 +79,15 @@ pub enum UpstreamError {
 }
 
 impl UpstreamError {
-    /// What the cache makes of it: no connection at all means "disconnected" (RFC 9111
-    /// §4.2.4); anything after connecting is a failing upstream.
+    /// What the cache makes of it. No conversation with the origin at all (no connection,
+    /// or one closed before a single octet of answer) means "disconnected" (RFC 9111
+    /// §4.2.4, C-13), as in nginx's `proxy_cache_use_stale error`; an origin that answers
+    /// too slowly or wrongly is a failing one.
     pub fn failure(&self) -> methodical_cache::UpstreamFailure {
         match self {
-            UpstreamError::Connect { .. } | UpstreamError::ConnectTimeout { .. } => methodical_cache::UpstreamFailure::Unreachable,
+            UpstreamError::Connect { .. } | UpstreamError::ConnectTimeout { .. } | UpstreamError::Closed { .. } => {
+                methodical_cache::UpstreamFailure::Unreachable
+            }
             _ => methodical_cache::UpstreamFailure::NoResponse,
         }
     }
@@ -303,6 +313,7 @@ impl Upstreams {
                     fresh = true;
                     again = Some(i);
                 }
+                ClientError::Closed => return Err(UpstreamError::Closed { upstream: target.authority.to_string() }),
                 e => return Err(UpstreamError::Invalid { upstream: target.authority.to_string(), reason: e.to_string() }),
             }
         }
