@@ -13,7 +13,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::time::{timeout, timeout_at, Instant};
 
 use super::body::{BodySender, Decoded, Decoder, H1Body};
-use super::encode::{encode_head, framing_for, Persistence, ResponseFraming, CONTINUE};
+use super::encode::{encode_head, framing_for, head_capacity, Persistence, ResponseFraming, CONTINUE};
 use super::parse::{framing, parse_head, Framing, ParsedHead, TargetForm};
 use super::{H1Config, H1Service, ReadReady, RequestError, WriteSocket};
 use crate::body::{Body, BodyError, FileSource, RequestBody};
@@ -255,7 +255,12 @@ where
         let file = parts.extensions.remove::<FileSource>();
         let framing = framing_for(parts.status, is_head, &parts.headers, body.exact_len(), http11);
         let persistence = if framing == ResponseFraming::Close { Persistence::Close } else { persistence };
-        let mut out = BytesMut::with_capacity(512);
+        // One allocation for the head and, when it is coalesced with it, the content.
+        let coalesced = match (&framing, &body) {
+            (ResponseFraming::Length(_), Body::Full(bytes)) if bytes.len() <= COALESCE => bytes.len(),
+            _ => 0,
+        };
+        let mut out = BytesMut::with_capacity(head_capacity(&parts) + coalesced);
         encode_head(&mut out, &parts, framing, persistence);
         let complete = match (framing, body) {
             (ResponseFraming::None, _) | (_, Body::Empty) => {

@@ -64,7 +64,7 @@ pub fn framing_for(
 /// that follow (E-2: never both Content-Length and Transfer-Encoding; none on 1xx / 204).
 pub fn encode_head(out: &mut BytesMut, parts: &Parts, framing: ResponseFraming, persistence: Persistence) {
     let status = parts.status;
-    out.reserve(256 + parts.headers.len() * 48);
+    out.reserve(head_capacity(parts));
     out.put_slice(b"HTTP/1.1 ");
     out.put_slice(status.as_str().as_bytes());
     out.put_u8(b' ');
@@ -116,6 +116,15 @@ pub fn encode_head(out: &mut BytesMut, parts: &Parts, framing: ResponseFraming, 
     out.put_slice(b"\r\n");
 }
 
+/// Room enough for what [`encode_head`] writes for `parts`, so the head is written into
+/// one allocation instead of growing (and copying) it field by field.
+pub fn head_capacity(parts: &Parts) -> usize {
+    // Status line, framing and `connection` fields we add, the final CRLF.
+    const OURS: usize = 160;
+    let fields: usize = parts.headers.iter().map(|(n, v)| n.as_str().len() + v.len() + 4).sum();
+    OURS + reason(parts.status).len() + fields
+}
+
 fn put_field(out: &mut BytesMut, name: &[u8], value: &[u8]) {
     out.put_slice(name);
     out.put_slice(b": ");
@@ -151,6 +160,28 @@ mod tests {
         let mut out = BytesMut::new();
         encode_head(&mut out, &parts, framing, p);
         String::from_utf8(out.to_vec()).unwrap()
+    }
+
+    #[test]
+    fn head_capacity_holds_the_whole_head() {
+        let r = Response::builder()
+            .status(510)
+            .header("connection", "C-Ext, x-a, x-b")
+            .header("x-long", "v".repeat(300))
+            .header("content-length", "12345")
+            .body(())
+            .unwrap();
+        let (parts, ()) = r.into_parts();
+        for (framing, p) in [
+            (ResponseFraming::Length(u64::MAX), Persistence::Close),
+            (ResponseFraming::Chunked, Persistence::KeepAlive10),
+            (ResponseFraming::None, Persistence::KeepAlive),
+        ] {
+            let mut out = BytesMut::with_capacity(head_capacity(&parts));
+            let room = out.capacity();
+            encode_head(&mut out, &parts, framing, p);
+            assert!(out.len() <= room, "{} > {room}", out.len());
+        }
     }
 
     #[test]
