@@ -550,7 +550,6 @@ fn recency(v: &StoredResponse) -> (SystemTime, SystemTime) {
     (v.date().unwrap_or_else(|| v.response_time()), v.response_time())
 }
 
-
 /// A freshening 304 or HEAD can bring `no-store` or `private`: such a response must not
 /// stay stored (C-8). It is still served once, for this exchange.
 fn drop_unstorable(variants: &mut Vec<Arc<StoredResponse>>) {
