@@ -228,6 +228,15 @@ mod tests {
         h
     }
 
+    /// One `Age` field line per value.
+    fn age_lines(values: &[&str]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for v in values {
+            h.append(AGE, HeaderValue::from_str(v).unwrap());
+        }
+        h
+    }
+
     fn lifetime(status: u16, pairs: &[(&str, String)]) -> (Duration, LifetimeSource) {
         let h = headers(pairs);
         let cc = ResponseCacheControl::from_headers(&h);
@@ -321,13 +330,7 @@ mod tests {
 
     #[test]
     fn c7_age_header_first_member_and_invalid_ignored() {
-        let a = |v: &[&str]| {
-            let mut h = HeaderMap::new();
-            for x in v {
-                h.append(AGE, HeaderValue::from_str(x).unwrap());
-            }
-            age_value(&h).as_secs()
-        };
+        let a = |v: &[&str]| age_value(&age_lines(v)).as_secs();
         assert_eq!(a(&["7200, 0"]), 7200);
         assert_eq!(a(&["0, 7200"]), 0);
         assert_eq!(a(&["7200", "0"]), 7200);
@@ -341,13 +344,7 @@ mod tests {
 
     #[test]
     fn c7_age_field_that_is_not_one_integer_is_not_clean() {
-        let clean = |v: &[&str]| {
-            let mut h = HeaderMap::new();
-            for x in v {
-                h.append(AGE, HeaderValue::from_str(x).unwrap());
-            }
-            age_is_clean(&h)
-        };
+        let clean = |v: &[&str]| age_is_clean(&age_lines(v));
         assert!(clean(&[]));
         assert!(clean(&["0"]));
         assert!(clean(&[" 7200 "]));
