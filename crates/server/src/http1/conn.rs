@@ -425,31 +425,17 @@ where
         let mut sent_head = 0;
         while sent_head < head.len() {
             let rest = &head[sent_head..];
-            let n = timeout(
-                send_timeout,
-                sock.async_io(tokio::io::Interest::WRITABLE, || {
-                    // SAFETY: `rest` is a live slice; the socket is ours and open.
-                    let r = unsafe { libc::send(out_fd, rest.as_ptr().cast(), rest.len(), libc::MSG_MORE | libc::MSG_NOSIGNAL) };
-                    if r < 0 { Err(io::Error::last_os_error()) } else { Ok(r as usize) }
-                }),
-            )
-            .await
-            .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "send timeout"))??;
-            sent_head += n;
+            // SAFETY: `rest` is a live slice; the socket is ours and open.
+            sent_head += when_writable(sock, send_timeout, || unsafe {
+                libc::send(out_fd, rest.as_ptr().cast(), rest.len(), libc::MSG_MORE | libc::MSG_NOSIGNAL)
+            })
+            .await?;
         }
         let mut offset: libc::off_t = 0;
         while (offset as u64) < len {
             let left = (len - offset as u64).min(1 << 30) as usize;
-            let n = timeout(
-                send_timeout,
-                sock.async_io(tokio::io::Interest::WRITABLE, || {
-                    // SAFETY: both descriptors are open for the whole call; `offset` is ours.
-                    let r = unsafe { libc::sendfile(out_fd, in_fd, &mut offset, left) };
-                    if r < 0 { Err(io::Error::last_os_error()) } else { Ok(r as usize) }
-                }),
-            )
-            .await
-            .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "send timeout"))??;
+            // SAFETY: both descriptors are open for the whole call; `offset` is ours.
+            let n = when_writable(sock, send_timeout, || unsafe { libc::sendfile(out_fd, in_fd, &mut offset, left) }).await?;
             if n == 0 {
                 // The file shrank after it was checked: the framing can no longer be kept.
                 return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "file shorter than its Content-Length"));
@@ -709,6 +695,16 @@ fn build_request(head: ParsedHead, body: RequestBody, info: &Arc<ConnInfo>) -> R
     Ok(req)
 }
 
+/// Makes one non-blocking system call (`call`, returning a count or -1 with errno) each time
+/// `sock` is writable, until it does not fail with EAGAIN, within `limit`.
+async fn when_writable(sock: &tokio::net::TcpStream, limit: std::time::Duration, mut call: impl FnMut() -> isize) -> io::Result<usize> {
+    let io = sock.async_io(tokio::io::Interest::WRITABLE, || {
+        let r = call();
+        if r < 0 { Err(io::Error::last_os_error()) } else { Ok(r as usize) }
+    });
+    timeout(limit, io).await.map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "send timeout"))?
+}
+
 fn format_hex(mut n: usize, buf: &mut [u8; 20]) -> &[u8] {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut i = buf.len();
@@ -722,7 +718,6 @@ fn format_hex(mut n: usize, buf: &mut [u8; 20]) -> &[u8] {
     }
     &buf[i..]
 }
-
 
 #[cfg(test)]
 mod tests {
