@@ -2,7 +2,7 @@
 //! stay behind (a MOVE destroys the source's locks).
 
 use std::io;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -97,13 +97,18 @@ fn move_resource(from: &Path, to: &Path, is_dir: bool) -> io::Result<()> {
 /// Copies a collection into a temporary folder next to `to`, then renames it into place: a
 /// crash leaves no half-copied collection, only a temporary the next start removes.
 fn copy_collection(from: &Path, to: &Path, rel: &str, infinity: bool, errors: &mut Vec<(String, bool, DavError)>) -> io::Result<()> {
-    let parent = to.parent().ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "no parent folder"))?;
-    let temp = temporary_path(parent);
+    let temp = temporary_beside(to)?;
     let built = copy_tree(from, &temp, rel, infinity, errors).and_then(|()| std::fs::rename(&temp, to));
     if built.is_err() {
         let _ = std::fs::remove_dir_all(&temp);
     }
     built
+}
+
+/// A temporary name in the folder of `path` (same filesystem, so a rename can move it).
+fn temporary_beside(path: &Path) -> io::Result<PathBuf> {
+    let parent = path.parent().ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "no parent folder"))?;
+    Ok(temporary_path(parent))
 }
 
 /// What the destination holds before a COPY or MOVE replaces it.
@@ -121,8 +126,7 @@ enum Existing {
 fn transfer(src: &Path, dst: &Path, src_is_dir: bool, existing: Existing, is_move: bool, rel: &str, infinity: bool) -> io::Result<Vec<(String, bool, DavError)>> {
     let mut aside = None;
     if existing == Existing::Collection || (existing == Existing::File && src_is_dir) {
-        let parent = dst.parent().ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "no parent folder"))?;
-        let temp = temporary_path(parent);
+        let temp = temporary_beside(dst)?;
         std::fs::rename(dst, &temp)?;
         if existing == Existing::File {
             dead::remove_file_store(dst)?;
@@ -220,7 +224,7 @@ where
     };
     let errors = blocking(move || transfer(&src_path, &dst_target, src_is_dir, existing, is_move, &dst_rel, infinity))
         .await?
-    .map_err(|e| DavError::io(&e))?;
+        .map_err(|e| DavError::io(&e))?;
     if is_move {
         dav.locks.remove_within(&src.relative);
     }
