@@ -100,6 +100,28 @@ fn t37_c7_second_get_is_served_from_the_cache_with_age() {
     assert_eq!(u.count(), 1, "U hit once");
 }
 
+/// C-7: one sender's list (`0,7200`) counts by its first member; a list joined the way
+/// recipients combine field lines (`0, 0`), or two `Age` lines, means the response's age is
+/// unknown, so it is validated with the upstream before reuse.
+#[test]
+fn c7_age_list_counts_by_first_member_unless_it_stands_for_several_lines() {
+    let u = Upstream::start(|r| {
+        let age = r.target.rsplit('/').next().unwrap().replace("%20", " ");
+        let mut lines = vec![("Cache-Control", "max-age=3600")];
+        lines.extend(age.split('+').map(|a| ("Age", a)));
+        Reply::ok(&lines, b"ok")
+    });
+    let s = start(&u);
+    for (age, upstream_requests) in [("0,7200", 1), ("0,%200", 2), ("3600,%203600", 2), ("0+0", 2), ("7200,0", 2)] {
+        let path = format!("/proxy/{age}");
+        let before = u.count();
+        get(&s, &path);
+        let second = get(&s, &path);
+        assert_eq!(second.status, 200);
+        assert_eq!(u.count() - before, upstream_requests, "Age: {age}");
+    }
+}
+
 #[test]
 fn t38_c11_head_is_answered_from_the_stored_get() {
     let u = Upstream::start(|_| Reply::Raw(b"HTTP/1.1 200 OK\r\nCache-Control: max-age=60\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n".to_vec()));

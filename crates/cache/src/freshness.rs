@@ -126,14 +126,24 @@ pub fn heuristic_lifetime(
     since.mul_f64(fraction).min(policy.cap)
 }
 
-/// Is the `Age` field absent, or one field line with one delta-seconds (RFC 9111 §5.1)?
+/// Can the `Age` field be taken at its word (RFC 9111 §5.1)?
+///
+/// Yes when it is absent, one delta-seconds on one field line, or one sender's list written
+/// without whitespace (`0,7200`), of which §5.1 says to use the first member. No when it is
+/// several field lines, or a list joined by a comma and a space (`0, 0`): that is how
+/// recipients combine field lines (RFC 9110 §5.3), so it stands for several `Age` lines, the
+/// mark of intermediaries that added their own `Age` instead of replacing it. Nor when the
+/// (first) value is not a non-negative integer. Such a response is validated before reuse:
+/// its real age is unknown, and validating is always allowed.
 pub fn age_is_clean(headers: &HeaderMap) -> bool {
     let mut lines = headers.get_all(AGE).iter();
     match (lines.next(), lines.next()) {
         (None, _) => true,
         (Some(line), None) => {
             let v = trim_ows(line.as_bytes());
-            !v.is_empty() && v.iter().all(u8::is_ascii_digit)
+            let first = v.split(|&b| b == b',').next().unwrap_or(v);
+            let joined_with_whitespace = v.windows(2).any(|w| matches!(w, [b',', b' ' | b'\t']));
+            !first.is_empty() && first.iter().all(u8::is_ascii_digit) && !joined_with_whitespace
         }
         (Some(_), Some(_)) => false,
     }
@@ -157,8 +167,8 @@ pub fn age_value(headers: &HeaderMap) -> Duration {
 pub struct AgeInputs {
     /// `Age` header value (0 if absent or invalid).
     pub age_value: Duration,
-    /// The `Age` field is absent or one line holding one non-negative integer. Anything
-    /// else (a list, two lines, a sign, a fraction, parameters, letters) comes from a
+    /// The `Age` field can be taken at its word: see [`age_is_clean`]. Anything else (two
+    /// lines, a comma-space list, a sign, a fraction, parameters, letters) comes from a
     /// broken intermediary whose idea of the response's age cannot be trusted.
     pub age_is_clean: bool,
     /// `Date` value; `None` when absent or invalid (treated as the response time).
@@ -349,7 +359,11 @@ mod tests {
         assert!(clean(&["0"]));
         assert!(clean(&[" 7200 "]));
         assert!(clean(&["2147483649"]));
-        for bad in [&["abc"][..], &["-1"], &["1.0"], &["0, 0"], &["0,7200"], &["1;a=b"], &[""], &["0", "0"]] {
+        // one sender's list: RFC 9111 §5.1, first member
+        assert!(clean(&["0,7200"]));
+        assert!(clean(&["7200,0"]));
+        // lists as recipients combine lines, and what is not an integer
+        for bad in [&["abc"][..], &["-1"], &["1.0"], &["0, 0"], &["3600, 3600"], &["0,\t1"], &["1;a=b"], &[""], &["0", "0"], &["0", "7200"]] {
             assert!(!clean(bad), "{bad:?}");
         }
     }
