@@ -131,8 +131,13 @@ fn has_dot_segment(path: &str) -> bool {
         if !segment.contains('.') && !segment.contains("%2") && !segment.contains("%00") {
             return false;
         }
+        let is_dots = |piece: &[u8]| piece == b"." || piece == b"..";
+        if !segment.contains('%') {
+            // Nothing encoded (`1k.txt`): no need to decode a copy.
+            return segment.as_bytes().split(|&b| b == b'\\').any(is_dots);
+        }
         let decoded = percent_decode(segment);
-        decoded.contains(&0) || decoded.split(|&b| b == b'/' || b == b'\\').any(|piece| piece == b"." || piece == b"..")
+        decoded.contains(&0) || decoded.split(|&b| b == b'/' || b == b'\\').any(is_dots)
     })
 }
 
