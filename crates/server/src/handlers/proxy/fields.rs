@@ -17,32 +17,53 @@ const PROXY_CONNECTION: HeaderName = HeaderName::from_static("proxy-connection")
 /// coding wins over it and the body is re-framed on the next hop (RFC 9112 §6.3, P-11). A
 /// `Content-Length` that stays is written once, canonically (see [`canonical_content_length`]).
 pub fn strip_hop_by_hop(headers: &mut HeaderMap) {
-    // Most messages carry none of these: one pass over the names instead of a lookup each.
-    if !headers.keys().any(is_hop_by_hop) {
+    // One pass over the names finds which of these are there: most messages carry none or
+    // only `Connection`, and a removal costs a hashed lookup each.
+    let mut present = [false; HOP_BY_HOP.len()];
+    for name in headers.keys() {
+        if let Some(i) = HOP_BY_HOP.iter().position(|h| h == name) {
+            present[i] = true;
+        }
+    }
+    if !present.contains(&true) {
         canonical_content_length(headers);
         return;
     }
-    let listed: Vec<HeaderName> = headers
-        .get_all(CONNECTION)
-        .iter()
-        .flat_map(|v| v.as_bytes().split(|&b| b == b','))
-        .filter_map(|option| HeaderName::from_bytes(option.trim_ascii()).ok())
-        .collect();
-    for name in listed {
+    if present[0] {
+        // Taken out of the map first (the first line moved, not copied; further lines are
+        // rare) so that the fields they name can be removed from it.
+        let further_lines: Vec<HeaderValue> = headers.get_all(CONNECTION).iter().skip(1).cloned().collect();
+        let first_line = headers.remove(CONNECTION);
+        for line in first_line.iter().chain(&further_lines) {
+            for option in line.as_bytes().split(|&b| b == b',') {
+                remove_listed(headers, option.trim_ascii());
+            }
+        }
+    }
+    for (name, _) in HOP_BY_HOP.iter().zip(present).filter(|(_, there)| *there) {
         headers.remove(name);
     }
-    if headers.remove(TRANSFER_ENCODING).is_some() {
+    if present[1] {
+        // Even when `Connection` listed it and it went above.
         headers.remove(CONTENT_LENGTH);
-    }
-    for name in [CONNECTION, KEEP_ALIVE, PROXY_CONNECTION, TE, UPGRADE] {
-        headers.remove(name);
     }
     canonical_content_length(headers);
 }
 
-/// Removed by [`strip_hop_by_hop`] whatever `Connection` lists.
-fn is_hop_by_hop(name: &HeaderName) -> bool {
-    name == CONNECTION || name == TRANSFER_ENCODING || name == TE || name == UPGRADE || name == KEEP_ALIVE || name == PROXY_CONNECTION
+/// Removed by [`strip_hop_by_hop`] whatever `Connection` lists; `Connection` first.
+static HOP_BY_HOP: [HeaderName; 6] = [CONNECTION, TRANSFER_ENCODING, KEEP_ALIVE, PROXY_CONNECTION, TE, UPGRADE];
+
+/// Removes the field a `Connection` option names, when the message has one: the names are
+/// compared in place first, so the usual options (`close`, `keep-alive` without a
+/// `Keep-Alive` field) cost no lookup, and none allocates a `HeaderName`.
+fn remove_listed(headers: &mut HeaderMap, option: &[u8]) {
+    if !headers.keys().any(|name| name.as_str().as_bytes().eq_ignore_ascii_case(option)) {
+        return;
+    }
+    if let Ok(name) = std::str::from_utf8(option) {
+        // A lookup by `&str` ignores case, like the comparison above.
+        headers.remove(name);
+    }
 }
 
 /// Leaves at most one `Content-Length` line holding one decimal number without leading
@@ -270,6 +291,9 @@ mod tests {
         let mut h = map(&[("transfer-encoding", "chunked"), ("content-length", "10")]);
         strip_hop_by_hop(&mut h);
         assert!(h.is_empty());
+        let mut h = map(&[("connection", "Transfer-Encoding"), ("transfer-encoding", "chunked"), ("content-length", "10")]);
+        strip_hop_by_hop(&mut h);
+        assert!(h.is_empty(), "{h:?}");
         let mut h = map(&[("content-length", "10")]);
         strip_hop_by_hop(&mut h);
         assert_eq!(h["content-length"], "10");
@@ -299,6 +323,14 @@ mod tests {
         let mut h = map(&[("connection", "Cache-Control"), ("cache-control", "max-age=1")]);
         strip_hop_by_hop(&mut h);
         assert!(h.get("cache-control").is_none());
+        // Empty options and ones that are no field name are skipped, not fatal.
+        let mut h = map(&[("connection", " , bad name,\t,X-Gone"), ("x-gone", "1"), ("x-kept", "2")]);
+        let mut bytes = h.get("connection").unwrap().as_bytes().to_vec();
+        bytes.extend_from_slice(b", \xff");
+        h.insert(CONNECTION, HeaderValue::from_bytes(&bytes).unwrap());
+        strip_hop_by_hop(&mut h);
+        assert_eq!(h.len(), 1, "{h:?}");
+        assert_eq!(h["x-kept"], "2");
     }
 
     #[test]
