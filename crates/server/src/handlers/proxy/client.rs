@@ -348,8 +348,9 @@ impl Conn {
                 let (name_at, value_at) = (name_at as usize, value_at as usize);
                 let name = HeaderName::from_bytes(&raw[name_at..name_at + name_len as usize])
                     .map_err(|_| ClientError::Invalid("a response header field name is not valid"))?;
-                let value = HeaderValue::from_maybe_shared(raw.slice(value_at..value_at + value_len as usize))
-                    .map_err(|_| ClientError::Invalid("a response header field value is not valid"))?;
+                // SAFETY: httparse refused the head unless every value octet is HTAB, SP,
+                // VCHAR or obs-text, exactly the octets `HeaderValue` accepts.
+                let value = unsafe { HeaderValue::from_maybe_shared_unchecked(raw.slice(value_at..value_at + value_len as usize)) };
                 map.append(name, value);
             }
             let (mut parts, ()) = Response::new(()).into_parts();
