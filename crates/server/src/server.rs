@@ -399,9 +399,9 @@ struct H1App(Arc<App>);
 
 impl H1Service for H1App {
     fn call(&self, req: Request<RequestBody>) -> impl std::future::Future<Output = Response<Body>> + Send {
-        // Boxed: the pipeline's future (about 3.5 KiB, the large handlers boxed inside it)
-        // would otherwise sit in every idle keep-alive connection's task.
-        Box::pin(self.0.serve(req))
+        // Not boxed on its own: it lives inside the exchange's future, which the connection
+        // boxes per request, so an idle keep-alive connection holds neither.
+        self.0.serve(req)
     }
 
     fn reject(&self, err: &RequestError) -> Response<Body> {
