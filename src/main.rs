@@ -4,6 +4,15 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+/// mimalloc instead of glibc's malloc: a forwarded request makes a dozen allocations of
+/// 1–4 KiB (buffers, header maps, the exchange's future), which glibc serves from its slow
+/// path and pays for again in consolidation; mimalloc's per-size free lists do not (about
+/// 4,400 of 45,000 instructions per forwarded request, measured with callgrind). Built
+/// without transparent huge pages (`no_thp`): with them an idle server's memory grows in
+/// 2 MiB steps, 6 MiB more at rest, which idle keep-alive connections would pay for.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use clap::{Args, Parser, Subcommand};
 use methodical_server::access_log::AccessLog;
 use methodical_server::config::{LogConfig, LogFormat};
