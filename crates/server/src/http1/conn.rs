@@ -14,7 +14,7 @@ use tokio::time::{timeout, timeout_at, Instant};
 
 use super::body::{BodySender, Decoded, Decoder, H1Body};
 use super::encode::{encode_head, framing_for, head_capacity, Persistence, ResponseFraming, CONTINUE};
-use super::parse::{framing, parse_head, Framing, ParsedHead, TargetForm};
+use super::parse::{framing, scan_head, FieldSpan, Framing, ParsedHead, TargetForm};
 use super::{H1Config, H1Service, ReadReady, RequestError, WriteSocket};
 use crate::body::{Body, BodyError, FileSource, RequestBody};
 use crate::connection::ConnInfo;
@@ -45,7 +45,7 @@ where
     W: WriteSocket,
     S: H1Service,
 {
-    let mut conn = Conn { rd, wr, buf, cfg, pump: None, shutdown };
+    let mut conn = Conn { rd, wr, buf, fields: Vec::new(), cfg, pump: None, shutdown };
     let started = Instant::now();
     let mut first = true;
     loop {
@@ -81,6 +81,8 @@ struct Conn<'a, R, W> {
     rd: R,
     wr: W,
     buf: BytesMut,
+    /// Where [`scan_head`] notes the field lines; kept, so a request does not allocate it.
+    fields: Vec<FieldSpan>,
     cfg: &'a H1Config,
     pump: Option<Pump>,
     shutdown: Shutdown,
@@ -94,8 +96,12 @@ where
     async fn read_head(&mut self, first: bool, started: Instant) -> HeadRead {
         let mut deadline = if first { Some(started + self.cfg.header_timeout) } else { None };
         if deadline.is_none() && self.buf.is_empty() {
-            // Waiting for the next request on a kept-alive connection: hold no buffer meanwhile.
+            // Waiting for the next request on a kept-alive connection: hold no buffer meanwhile
+            // (the list of field lines is kept unless a large head made it large).
             self.buf = BytesMut::new();
+            if self.fields.capacity() > 32 {
+                self.fields = Vec::new();
+            }
             let idle = Instant::now() + self.cfg.idle_timeout;
             tokio::select! {
                 r = timeout_at(idle, self.rd.ready()) => match r {
@@ -107,8 +113,12 @@ where
         }
         loop {
             if !self.buf.is_empty() {
-                match parse_head(&self.buf, &self.cfg.limits) {
-                    Ok(Some(head)) => return HeadRead::Head(head),
+                match scan_head(&self.buf, &self.cfg.limits, &mut self.fields) {
+                    Ok(Some(scanned)) => {
+                        // The target and field values stay in the octets read: slices of them.
+                        let raw = self.buf.split_to(scanned.len).freeze();
+                        return HeadRead::Head(scanned.build(raw, &mut self.fields));
+                    }
                     Ok(None) => {}
                     Err(e) => return HeadRead::Error(e.into()),
                 }
@@ -159,12 +169,10 @@ where
         let framing = match framing(&head.headers, head.version) {
             Ok(f) => f,
             Err(e) => {
-                let _ = self.buf.split_to(head.len);
                 self.reject(svc, &e.into()).await;
                 return Ok(false);
             }
         };
-        let _ = self.buf.split_to(head.len);
         let is_head = head.method == Method::HEAD;
         let http11 = head.version == Version::HTTP_11;
         let client_close = wants_close(&head.headers, head.version);

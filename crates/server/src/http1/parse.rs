@@ -109,8 +109,52 @@ pub enum ParseError {
 
 /// Tries to parse one request head from the start of `buf`. `Ok(None)`: not complete yet,
 /// read more. Errors are reported as early as the octets allow (a 100-octet method is
-/// refused after 65 octets).
+/// refused after 65 octets). The head's octets are copied once; a connection uses
+/// [`scan_head`] and [`ScannedHead::build`] to keep them where they were read.
 pub fn parse_head(buf: &[u8], limits: &HeadLimits) -> Result<Option<ParsedHead>, ParseError> {
+    let mut fields = Vec::new();
+    let Some(scanned) = scan_head(buf, limits, &mut fields)? else {
+        return Ok(None);
+    };
+    let raw = Bytes::copy_from_slice(&buf[..scanned.len]);
+    Ok(Some(scanned.build(raw, &mut fields)))
+}
+
+/// A field line of a scanned head: its name, and where its value lies in the head.
+pub type FieldSpan = (HeaderName, usize, usize);
+
+/// A request head that is complete and valid, before its octets are cut off the read buffer:
+/// [`ScannedHead::build`] then makes the request's target and field values slices of them.
+#[derive(Debug)]
+pub struct ScannedHead {
+    method: Method,
+    target: (usize, usize),
+    form: TargetForm,
+    version: Version,
+    /// Octets of the head, leading empty lines included.
+    pub len: usize,
+}
+
+impl ScannedHead {
+    /// The head, from `raw` (the first [`ScannedHead::len`] octets of the buffer that was
+    /// scanned) and the `fields` the scan found, which are moved out.
+    pub fn build(self, raw: Bytes, fields: &mut Vec<FieldSpan>) -> ParsedHead {
+        let mut headers = HeaderMap::with_capacity(fields.len());
+        for (name, start, end) in fields.drain(..) {
+            let value = raw.slice(start..end);
+            // SAFETY: `parse_header_line` refused every value holding an octet that
+            // `HeaderValue` does not accept (a control other than HTAB, or DEL).
+            headers.append(name, unsafe { HeaderValue::from_maybe_shared_unchecked(value) });
+        }
+        let target = raw.slice(self.target.0..self.target.1);
+        ParsedHead { method: self.method, target, form: self.form, version: self.version, headers, len: self.len }
+    }
+}
+
+/// Checks that `buf` starts with a complete, valid request head, and notes its field lines
+/// in `fields` (cleared first), without copying anything. `Ok(None)`: not complete yet.
+pub fn scan_head(buf: &[u8], limits: &HeadLimits, fields: &mut Vec<FieldSpan>) -> Result<Option<ScannedHead>, ParseError> {
+    fields.clear();
     let mut pos = 0;
     let mut empty_lines = 0;
     loop {
@@ -139,10 +183,9 @@ pub fn parse_head(buf: &[u8], limits: &HeadLimits) -> Result<Option<ParsedHead>,
         return Err(ParseError::BareLf);
     }
     let (method, target, form, version) = parse_request_line(&buf[start..line_end - 1], limits)?;
+    let target = offsets(buf, target);
 
-    let mut headers = HeaderMap::new();
     let mut cur = line_end + 1;
-    let mut count = 0;
     loop {
         if cur - start > limits.max_head {
             return Err(ParseError::HeadTooLarge { limit: limits.max_head });
@@ -164,17 +207,23 @@ pub fn parse_head(buf: &[u8], limits: &HeadLimits) -> Result<Option<ParsedHead>,
         if line.is_empty() {
             break;
         }
-        count += 1;
-        if count > limits.max_headers {
+        if fields.len() == limits.max_headers {
             return Err(ParseError::TooManyHeaders { limit: limits.max_headers });
         }
-        let (name, value) = parse_header_line(line, count == 1)?;
-        headers.append(name, value);
+        let (name, value) = parse_header_line(line, fields.is_empty())?;
+        let (value_start, value_end) = offsets(buf, value);
+        fields.push((name, value_start, value_end));
     }
     if cur - start > limits.max_head {
         return Err(ParseError::HeadTooLarge { limit: limits.max_head });
     }
-    Ok(Some(ParsedHead { method, target, form, version, headers, len: cur }))
+    Ok(Some(ScannedHead { method, target, form, version, len: cur }))
+}
+
+/// Where `part`, a subslice of `buf`, lies in it.
+fn offsets(buf: &[u8], part: &[u8]) -> (usize, usize) {
+    let start = part.as_ptr() as usize - buf.as_ptr() as usize;
+    (start, start + part.len())
 }
 
 /// Early refusals while the request-line is still arriving.
@@ -213,9 +262,9 @@ fn method_error(method: &[u8]) -> ParseError {
     }
 }
 
-type RequestLine = (Method, Bytes, TargetForm, Version);
+type RequestLine<'a> = (Method, &'a [u8], TargetForm, Version);
 
-fn parse_request_line(line: &[u8], limits: &HeadLimits) -> Result<RequestLine, ParseError> {
+fn parse_request_line<'a>(line: &'a [u8], limits: &HeadLimits) -> Result<RequestLine<'a>, ParseError> {
     let sp1 = match line.iter().position(|&b| !is_tchar(b)) {
         Some(i) if line[i] == b' ' => i,
         Some(i) => return Err(method_error(&line[..=i])),
@@ -265,7 +314,7 @@ fn parse_request_line(line: &[u8], limits: &HeadLimits) -> Result<RequestLine, P
     let method = Method::from_bytes(method_bytes)
         .map_err(|_| ParseError::RequestLine("the method is not a valid token".into()))?;
     let form = classify_target(&method, target)?;
-    Ok((method, Bytes::copy_from_slice(target), form, version))
+    Ok((method, target, form, version))
 }
 
 fn parse_version(v: &[u8]) -> Result<Version, ParseError> {
@@ -325,7 +374,7 @@ fn classify_target(method: &Method, target: &[u8]) -> Result<TargetForm, ParseEr
     }
 }
 
-fn parse_header_line(line: &[u8], first: bool) -> Result<(HeaderName, HeaderValue), ParseError> {
+fn parse_header_line(line: &[u8], first: bool) -> Result<(HeaderName, &[u8]), ParseError> {
     if matches!(line[0], b' ' | b'\t') {
         return Err(ParseError::Header(if first {
             "whitespace between the request-line and the first header field (RFC 9112 §2.2)".into()
@@ -361,7 +410,6 @@ fn parse_header_line(line: &[u8], first: bool) -> Result<(HeaderName, HeaderValu
         )));
     }
     let name = HeaderName::from_bytes(&line[..colon]).map_err(|_| ParseError::Header("invalid field name".into()))?;
-    let value = HeaderValue::from_bytes(value).map_err(|_| ParseError::Header("invalid field value".into()))?;
     Ok((name, value))
 }
 
