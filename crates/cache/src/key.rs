@@ -54,14 +54,17 @@ impl CacheKey {
         let pq = path_and_query.split('#').next().unwrap_or("");
         // One allocation: every lookup builds a key.
         let mut text = String::with_capacity(scheme.len() + 4 + hostport.len() + pq.len());
-        text.extend(scheme.chars().map(|c| c.to_ascii_lowercase()));
+        text.push_str(scheme);
+        text.make_ascii_lowercase();
         let default_port = match text.as_str() {
             "http" => Some("80"),
             "https" => Some("443"),
             _ => None,
         };
         text.push_str("://");
-        text.extend(host.chars().map(|c| c.to_ascii_lowercase()));
+        let host_at = text.len();
+        text.push_str(host);
+        text[host_at..].make_ascii_lowercase();
         if let Some(p) = port {
             if Some(p) != default_port && !p.is_empty() {
                 text.push(':');
