@@ -104,23 +104,24 @@ impl ResponseCacheControl {
     /// Parses every `Cache-Control` line of `headers`.
     pub fn from_headers(headers: &HeaderMap) -> Self {
         let mut cc = Self::default();
-        for d in parse_all(headers) {
-            match d.name.as_str() {
-                "no-store" => cc.no_store = true,
-                "no-cache" => cc.no_cache = true,
-                "private" => cc.private = true,
-                "public" => cc.public = true,
-                "must-revalidate" => cc.must_revalidate = true,
-                "proxy-revalidate" => cc.proxy_revalidate = true,
-                "must-understand" => cc.must_understand = true,
-                "no-transform" => cc.no_transform = true,
-                "immutable" => cc.immutable = true,
+        let mut name = [0; NAME_BUFFER];
+        for d in raw_directives(headers) {
+            match d.lowercase_name(&mut name) {
+                b"no-store" => cc.no_store = true,
+                b"no-cache" => cc.no_cache = true,
+                b"private" => cc.private = true,
+                b"public" => cc.public = true,
+                b"must-revalidate" => cc.must_revalidate = true,
+                b"proxy-revalidate" => cc.proxy_revalidate = true,
+                b"must-understand" => cc.must_understand = true,
+                b"no-transform" => cc.no_transform = true,
+                b"immutable" => cc.immutable = true,
                 // Invalid freshness information makes the response stale (§4.2.1).
-                "max-age" => merge_min(&mut cc.max_age, Some(delta(&d).unwrap_or(0))),
-                "s-maxage" => merge_min(&mut cc.s_maxage, Some(delta(&d).unwrap_or(0))),
-                "stale-while-revalidate" => merge_min(&mut cc.stale_while_revalidate, delta(&d)),
-                "stale-if-error" => merge_min(&mut cc.stale_if_error, delta(&d)),
-                _ => cc.extensions.push(d),
+                b"max-age" => merge_min(&mut cc.max_age, Some(d.delta().unwrap_or(0))),
+                b"s-maxage" => merge_min(&mut cc.s_maxage, Some(d.delta().unwrap_or(0))),
+                b"stale-while-revalidate" => merge_min(&mut cc.stale_while_revalidate, d.delta()),
+                b"stale-if-error" => merge_min(&mut cc.stale_if_error, d.delta()),
+                _ => cc.extensions.push(d.to_directive()),
             }
         }
         cc
@@ -145,14 +146,15 @@ impl RequestCacheControl {
     /// deprecates it.
     pub fn from_headers(headers: &HeaderMap) -> Self {
         let mut cc = Self::default();
-        for d in parse_all(headers) {
-            match d.name.as_str() {
-                "max-age" => merge_min(&mut cc.max_age, delta(&d)),
-                "min-fresh" => merge_min(&mut cc.min_fresh, delta(&d)),
-                "max-stale" => {
-                    let parsed = match &d.value {
+        let mut name = [0; NAME_BUFFER];
+        for d in raw_directives(headers) {
+            match d.lowercase_name(&mut name) {
+                b"max-age" => merge_min(&mut cc.max_age, d.delta()),
+                b"min-fresh" => merge_min(&mut cc.min_fresh, d.delta()),
+                b"max-stale" => {
+                    let parsed = match d.arg {
                         None => Some(MaxStale::Any),
-                        Some(_) => delta(&d).map(MaxStale::Seconds),
+                        Some(_) => d.delta().map(MaxStale::Seconds),
                     };
                     cc.max_stale = match (cc.max_stale, parsed) {
                         // Duplicates: keep the most restrictive.
@@ -166,12 +168,12 @@ impl RequestCacheControl {
                         (current, None) => current,
                     };
                 }
-                "no-cache" => cc.no_cache = true,
-                "no-store" => cc.no_store = true,
-                "no-transform" => cc.no_transform = true,
-                "only-if-cached" => cc.only_if_cached = true,
-                "stale-if-error" => merge_min(&mut cc.stale_if_error, delta(&d)),
-                _ => cc.extensions.push(d),
+                b"no-cache" => cc.no_cache = true,
+                b"no-store" => cc.no_store = true,
+                b"no-transform" => cc.no_transform = true,
+                b"only-if-cached" => cc.only_if_cached = true,
+                b"stale-if-error" => merge_min(&mut cc.stale_if_error, d.delta()),
+                _ => cc.extensions.push(d.to_directive()),
             }
         }
         cc
@@ -184,13 +186,6 @@ fn merge_min(slot: &mut Option<u32>, new: Option<u32>) {
     }
 }
 
-/// Reads a directive argument as delta-seconds, capped at [`DELTA_SECONDS_CAP`].
-fn delta(d: &Directive) -> Option<u32> {
-    if !d.value_well_formed {
-        return None;
-    }
-    parse_delta_seconds(d.value.as_deref()?.as_bytes())
-}
 
 /// Parses `1*DIGIT` as delta-seconds, capping overflow at 2147483648 (RFC 9111 §1.2.2).
 pub fn parse_delta_seconds(v: &[u8]) -> Option<u32> {
@@ -209,47 +204,118 @@ pub fn parse_delta_seconds(v: &[u8]) -> Option<u32> {
 
 /// Parses every `Cache-Control` line of `headers` into raw directives, in order.
 pub fn parse_all(headers: &HeaderMap) -> Vec<Directive> {
-    headers
-        .get_all(CACHE_CONTROL)
-        .iter()
-        .flat_map(|v| parse_line(v.as_bytes()))
-        .collect()
+    raw_directives(headers).map(|d| d.to_directive()).collect()
 }
 
 /// Parses one `Cache-Control` field line. Malformed elements are skipped.
 pub fn parse_line(line: &[u8]) -> Vec<Directive> {
-    split_list(line)
-        .into_iter()
-        .filter_map(parse_element)
-        .collect()
+    ListElements(line).filter_map(RawDirective::parse).map(|d| d.to_directive()).collect()
 }
 
 /// Splits a list field line on commas outside quoted strings, trimming OWS and dropping
 /// empty elements (RFC 9110 §5.6.1).
 pub(crate) fn split_list(line: &[u8]) -> Vec<&[u8]> {
-    let mut out = Vec::new();
-    let mut start = 0;
-    let mut in_quotes = false;
-    let mut escaped = false;
-    for (i, &b) in line.iter().enumerate() {
-        if in_quotes {
-            if escaped {
-                escaped = false;
-            } else if b == b'\\' {
-                escaped = true;
-            } else if b == b'"' {
-                in_quotes = false;
+    ListElements(line).collect()
+}
+
+/// The elements of a list field line, as [`split_list`] finds them, without collecting them:
+/// `Cache-Control` is read on every request and response that passes a cache.
+struct ListElements<'a>(&'a [u8]);
+
+impl<'a> Iterator for ListElements<'a> {
+    type Item = &'a [u8];
+
+    fn next(&mut self) -> Option<&'a [u8]> {
+        while !self.0.is_empty() {
+            let line = self.0;
+            let mut end = line.len();
+            let mut in_quotes = false;
+            let mut escaped = false;
+            for (i, &b) in line.iter().enumerate() {
+                if in_quotes {
+                    if escaped {
+                        escaped = false;
+                    } else if b == b'\\' {
+                        escaped = true;
+                    } else if b == b'"' {
+                        in_quotes = false;
+                    }
+                } else if b == b'"' {
+                    in_quotes = true;
+                } else if b == b',' {
+                    end = i;
+                    break;
+                }
             }
-        } else if b == b'"' {
-            in_quotes = true;
-        } else if b == b',' {
-            out.push(trim_ows(&line[start..i]));
-            start = i + 1;
+            self.0 = line.get(end + 1..).unwrap_or_default();
+            let element = trim_ows(&line[..end]);
+            if !element.is_empty() {
+                return Some(element);
+            }
+        }
+        None
+    }
+}
+
+/// Every well-formed `Cache-Control` element of `headers`, in order, still in the field
+/// values.
+fn raw_directives(headers: &HeaderMap) -> impl Iterator<Item = RawDirective<'_>> {
+    headers.get_all(CACHE_CONTROL).iter().flat_map(|v| ListElements(v.as_bytes())).filter_map(RawDirective::parse)
+}
+
+/// Longer than every directive name this module knows (`stale-while-revalidate`).
+const NAME_BUFFER: usize = 24;
+
+/// A directive before anything is copied: its name (checked to be a token) and argument.
+struct RawDirective<'a> {
+    name: &'a [u8],
+    arg: Option<&'a [u8]>,
+}
+
+impl<'a> RawDirective<'a> {
+    /// `token [ "=" argument ]`; anything else is malformed and skipped.
+    fn parse(element: &'a [u8]) -> Option<Self> {
+        let (name, arg) = match element.iter().position(|&b| b == b'=') {
+            Some(eq) => (&element[..eq], Some(&element[eq + 1..])),
+            None => (element, None),
+        };
+        (!name.is_empty() && name.iter().copied().all(is_tchar)).then_some(RawDirective { name, arg })
+    }
+
+    /// The name in lower case, written into `buf`; a name too long for it comes back
+    /// empty, which matches no directive this module knows.
+    fn lowercase_name<'b>(&self, buf: &'b mut [u8; NAME_BUFFER]) -> &'b [u8] {
+        let Some(out) = buf.get_mut(..self.name.len()) else { return &[] };
+        out.copy_from_slice(self.name);
+        out.make_ascii_lowercase();
+        out
+    }
+
+    /// The argument as delta-seconds, capped at [`DELTA_SECONDS_CAP`]; `None` when it is
+    /// missing or malformed. Token and quoted-string forms are both accepted (§5.2).
+    fn delta(&self) -> Option<u32> {
+        match self.arg? {
+            quoted @ [b'"', ..] => parse_delta_seconds(unquote(quoted)?.as_bytes()),
+            token => parse_delta_seconds(token),
         }
     }
-    out.push(trim_ows(&line[start..]));
-    out.retain(|e| !e.is_empty());
-    out
+
+    fn to_directive(&self) -> Directive {
+        let name = String::from_utf8_lossy(self.name).to_ascii_lowercase();
+        let Some(arg) = self.arg else {
+            return Directive { name, value: None, value_well_formed: true };
+        };
+        let (value, value_well_formed) = if arg.first() == Some(&b'"') {
+            match unquote(arg) {
+                Some(v) => (v, true),
+                None => (String::from_utf8_lossy(arg).into_owned(), false),
+            }
+        } else {
+            let ok = !arg.is_empty() && arg.iter().copied().all(is_tchar);
+            (String::from_utf8_lossy(arg).into_owned(), ok)
+        };
+        Directive { name, value: Some(value), value_well_formed }
+    }
 }
 
 pub(crate) fn trim_ows(mut v: &[u8]) -> &[u8] {
@@ -265,38 +331,6 @@ pub(crate) fn trim_ows(mut v: &[u8]) -> &[u8] {
 /// `tchar` of RFC 9110 §5.6.2.
 pub(crate) fn is_tchar(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
-}
-
-fn parse_element(el: &[u8]) -> Option<Directive> {
-    let (name, arg) = match el.iter().position(|&b| b == b'=') {
-        Some(eq) => (&el[..eq], Some(&el[eq + 1..])),
-        None => (el, None),
-    };
-    if name.is_empty() || !name.iter().copied().all(is_tchar) {
-        return None;
-    }
-    let name = String::from_utf8_lossy(name).to_ascii_lowercase();
-    let Some(arg) = arg else {
-        return Some(Directive {
-            name,
-            value: None,
-            value_well_formed: true,
-        });
-    };
-    let (value, value_well_formed) = if arg.first() == Some(&b'"') {
-        match unquote(arg) {
-            Some(v) => (v, true),
-            None => (String::from_utf8_lossy(arg).into_owned(), false),
-        }
-    } else {
-        let ok = !arg.is_empty() && arg.iter().copied().all(is_tchar);
-        (String::from_utf8_lossy(arg).into_owned(), ok)
-    };
-    Some(Directive {
-        name,
-        value: Some(value),
-        value_well_formed,
-    })
 }
 
 /// Unquotes a complete quoted-string (nothing may follow the closing quote).
@@ -388,10 +422,11 @@ mod tests {
 
     #[test]
     fn c8_unknown_directives_are_kept_but_ignored() {
-        let cc = resp(&["foobar, max-age=60, x-ext=\"1\""]);
+        let cc = resp(&["foobar, max-age=60, x-ext=\"1\", Stale-While-Revalidate-Extended=1"]);
         assert_eq!(cc.max_age, Some(60));
+        assert_eq!(cc.stale_while_revalidate, None, "a longer name is another directive");
         let names: Vec<_> = cc.extensions.iter().map(|d| d.name.as_str()).collect();
-        assert_eq!(names, ["foobar", "x-ext"]);
+        assert_eq!(names, ["foobar", "x-ext", "stale-while-revalidate-extended"]);
     }
 
     #[test]
