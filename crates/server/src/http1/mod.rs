@@ -10,6 +10,7 @@
 mod body;
 mod conn;
 mod encode;
+mod names;
 mod parse;
 
 use std::future::Future;
@@ -22,6 +23,7 @@ pub use conn::{serve, HEAD_BUFFER, PREFACE};
 
 
 pub use encode::{encode_head, framing_for, Persistence, ResponseFraming};
+pub use names::field_name;
 pub use parse::{framing, parse_head, Framing, FramingError, HeadLimits, ParseError, ParsedHead, TargetForm};
 
 use crate::body::{Body, RequestBody};

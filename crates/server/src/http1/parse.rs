@@ -409,7 +409,7 @@ fn parse_header_line(line: &[u8], first: bool) -> Result<(HeaderName, &[u8]), Pa
             String::from_utf8_lossy(&line[..colon])
         )));
     }
-    let name = HeaderName::from_bytes(&line[..colon]).map_err(|_| ParseError::Header("invalid field name".into()))?;
+    let name = super::names::field_name(&line[..colon]).map_err(|_| ParseError::Header("invalid field name".into()))?;
     Ok((name, value))
 }
 

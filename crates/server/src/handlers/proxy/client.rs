@@ -21,7 +21,7 @@ use std::task::{ready, Context, Poll};
 use std::time::{Duration, Instant};
 
 use bytes::{Buf, Bytes, BytesMut};
-use http::header::{HeaderName, HeaderValue, CONNECTION, CONTENT_LENGTH, HOST, TRANSFER_ENCODING};
+use http::header::{HeaderValue, CONNECTION, CONTENT_LENGTH, HOST, TRANSFER_ENCODING};
 use http::uri::Authority;
 use http::{request, response, HeaderMap, Method, Response, StatusCode, Version};
 use http_body::Body as _;
@@ -346,7 +346,7 @@ impl Conn {
             let mut map = HeaderMap::with_capacity(count + 3);
             for &(name_at, name_len, value_at, value_len) in &spans[..count] {
                 let (name_at, value_at) = (name_at as usize, value_at as usize);
-                let name = HeaderName::from_bytes(&raw[name_at..name_at + name_len as usize])
+                let name = crate::http1::field_name(&raw[name_at..name_at + name_len as usize])
                     .map_err(|_| ClientError::Invalid("a response header field name is not valid"))?;
                 // SAFETY: httparse refused the head unless every value octet is HTAB, SP,
                 // VCHAR or obs-text, exactly the octets `HeaderValue` accepts.
