@@ -164,6 +164,11 @@ pub fn fulfil_hop_by_hop(registry: &Registry, req: &mut http::request::Parts) ->
 /// element does not hide the prefixes of the others. Names are returned once
 /// each, in header-map order after the two declaration fields.
 pub fn hop_by_hop_extension_fields(headers: &HeaderMap) -> Vec<HeaderName> {
+    // Most messages carry neither field: one pass over the (lower-case) names instead of two
+    // hashed lookups of names the http crate does not know.
+    if !headers.keys().any(|name| name.as_str().starts_with("c-")) {
+        return Vec::new();
+    }
     let mut names = Vec::new();
     let mut prefixes = Vec::new();
     for field in [C_MAN, C_OPT] {
