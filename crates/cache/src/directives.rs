@@ -16,6 +16,8 @@
 //! - qualified `no-cache="x"` and `private="x"` are treated as unqualified (A-10).
 
 use http::header::{HeaderMap, CACHE_CONTROL};
+pub(crate) use methodical_policy::is_tchar;
+use methodical_policy::list_comma;
 
 /// The largest delta-seconds value a cache has to represent; larger ones are capped to it
 /// (RFC 9111 §1.2.2).
@@ -186,7 +188,6 @@ fn merge_min(slot: &mut Option<u32>, new: Option<u32>) {
     }
 }
 
-
 /// Parses `1*DIGIT` as delta-seconds, capping overflow at 2147483648 (RFC 9111 §1.2.2).
 pub fn parse_delta_seconds(v: &[u8]) -> Option<u32> {
     if v.is_empty() || !v.iter().all(u8::is_ascii_digit) {
@@ -228,25 +229,7 @@ impl<'a> Iterator for ListElements<'a> {
     fn next(&mut self) -> Option<&'a [u8]> {
         while !self.0.is_empty() {
             let line = self.0;
-            let mut end = line.len();
-            let mut in_quotes = false;
-            let mut escaped = false;
-            for (i, &b) in line.iter().enumerate() {
-                if in_quotes {
-                    if escaped {
-                        escaped = false;
-                    } else if b == b'\\' {
-                        escaped = true;
-                    } else if b == b'"' {
-                        in_quotes = false;
-                    }
-                } else if b == b'"' {
-                    in_quotes = true;
-                } else if b == b',' {
-                    end = i;
-                    break;
-                }
-            }
+            let end = list_comma(line).unwrap_or(line.len());
             self.0 = line.get(end + 1..).unwrap_or_default();
             let element = trim_ows(&line[..end]);
             if !element.is_empty() {
@@ -328,10 +311,6 @@ pub(crate) fn trim_ows(mut v: &[u8]) -> &[u8] {
     v
 }
 
-/// `tchar` of RFC 9110 §5.6.2.
-pub(crate) fn is_tchar(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
-}
 
 /// Unquotes a complete quoted-string (nothing may follow the closing quote).
 pub(crate) fn unquote(v: &[u8]) -> Option<String> {

@@ -5,25 +5,7 @@
 use http::header::{HeaderMap, HeaderName, HeaderValue};
 
 /// `tchar` from RFC 9110 §5.6.2.
-pub(crate) fn is_tchar(b: u8) -> bool {
-    matches!(
-        b,
-        b'!' | b'#'
-            | b'$'
-            | b'%'
-            | b'&'
-            | b'\''
-            | b'*'
-            | b'+'
-            | b'-'
-            | b'.'
-            | b'^'
-            | b'_'
-            | b'`'
-            | b'|'
-            | b'~'
-    ) || b.is_ascii_alphanumeric()
-}
+pub(crate) use methodical_policy::is_tchar;
 
 /// `token = 1*tchar`.
 pub(crate) fn is_token(s: &[u8]) -> bool {
@@ -70,23 +52,9 @@ pub(crate) fn write_quoted(out: &mut impl std::fmt::Write, s: &str) -> std::fmt:
 pub(crate) fn split_list(value: &[u8]) -> Vec<(usize, &[u8])> {
     let mut out = Vec::new();
     let mut start = 0;
-    let mut in_quotes = false;
-    let mut escaped = false;
-    for (i, &b) in value.iter().enumerate() {
-        if in_quotes {
-            if escaped {
-                escaped = false;
-            } else if b == b'\\' {
-                escaped = true;
-            } else if b == b'"' {
-                in_quotes = false;
-            }
-        } else if b == b'"' {
-            in_quotes = true;
-        } else if b == b',' {
-            push_trimmed(&mut out, value, start, i);
-            start = i + 1;
-        }
+    while let Some(comma) = methodical_policy::list_comma(&value[start..]) {
+        push_trimmed(&mut out, value, start, start + comma);
+        start += comma + 1;
     }
     push_trimmed(&mut out, value, start, value.len());
     out

@@ -51,4 +51,4 @@ pub use method::{is_core, properties, MethodProperties, Safety, CORE_METHODS, RE
 pub use retry_after::RetryAfter;
 pub use set::MethodSet;
 pub use table::{MethodTable, MethodTableBuilder, MethodUse, RouteId, RouteKind, RouteMethods};
-pub use token::{check_method_token, is_tchar, MethodTokenError, MAX_METHOD_LEN};
+pub use token::{check_method_token, is_tchar, list_comma, MethodTokenError, MAX_METHOD_LEN};

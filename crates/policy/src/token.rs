@@ -69,6 +69,30 @@ const TCHAR: [bool; 256] = {
     table
 };
 
+/// Where the first element of a comma-separated list field value ends (RFC 9110 §5.6.1):
+/// the index of the first comma outside a quoted string, `None` when the value is one
+/// element. Commas inside `"a, b"` (escapes included) do not separate elements.
+pub fn list_comma(value: &[u8]) -> Option<usize> {
+    let mut in_quotes = false;
+    let mut escaped = false;
+    for (i, &b) in value.iter().enumerate() {
+        if in_quotes {
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' {
+                escaped = true;
+            } else if b == b'"' {
+                in_quotes = false;
+            }
+        } else if b == b'"' {
+            in_quotes = true;
+        } else if b == b',' {
+            return Some(i);
+        }
+    }
+    None
+}
+
 /// Checks a method as received: one or more `tchar`, at most [`MAX_METHOD_LEN`] octets.
 /// Case is never folded (M-2): `get` passes here and is later classified as unknown.
 pub fn check_method_token(method: &[u8]) -> Result<(), MethodTokenError> {
@@ -97,6 +121,14 @@ mod tests {
         expected.extend(b'a'..=b'z');
         expected.sort_unstable();
         assert_eq!(tchars, expected);
+    }
+
+    #[test]
+    fn list_comma_skips_quoted_strings() {
+        assert_eq!(list_comma(b"a, b"), Some(1));
+        assert_eq!(list_comma(br#""x,\",y", z"#), Some(8));
+        assert_eq!(list_comma(br#""unterminated, x"#), None);
+        assert_eq!(list_comma(b"one"), None);
     }
 
     #[test]
