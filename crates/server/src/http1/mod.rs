@@ -20,10 +20,8 @@ use http::{Request, Response};
 
 pub use body::{Decoded, Decoder, H1Body};
 pub use conn::{serve, HEAD_BUFFER, PREFACE};
-
-
 pub use encode::{encode_head, framing_for, Persistence, ResponseFraming};
-pub use names::field_name;
+pub(crate) use names::field_name;
 pub use parse::{framing, parse_head, Framing, FramingError, HeadLimits, ParseError, ParsedHead, TargetForm};
 
 use crate::body::{Body, RequestBody};

@@ -8,8 +8,8 @@
 
 use http::header::{self, HeaderName, InvalidHeaderName};
 
-/// The `HeaderName` for a field name as received: `name` must already be checked to be a
-/// token (both HTTP/1 parsers do that before calling this).
+/// The `HeaderName` for a field name as received; an invalid name is refused exactly as
+/// `HeaderName::from_bytes` refuses it.
 pub fn field_name(name: &[u8]) -> Result<HeaderName, InvalidHeaderName> {
     let known = match name {
         b"Host" | b"host" => header::HOST,
